@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -58,6 +59,18 @@ def port_in_use_error(host: str, port: int) -> PortInUse:
     )
 
 
+def _port_free(host: str, port: int) -> bool:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        probe.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 class EmbeddedServer:
     """The embedded AWS served over HTTP from a daemon thread of this process."""
 
@@ -74,13 +87,15 @@ class EmbeddedServer:
 
         # werkzeug logs every request to stderr: that would land in notebook outputs.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if self.requested_port and not _port_free(self.host, self.requested_port):
+            raise port_in_use_error(self.host, self.requested_port)
         try:
             self._server = make_server(
                 self.host, self.requested_port, self.dispatcher, threaded=True,
                 request_handler=MotoRequestHandler,
             )
-        except OSError as err:
-            if err.errno == errno.EADDRINUSE:
+        except (OSError, SystemExit) as err:  # werkzeug exits on a busy port after printing
+            if isinstance(err, SystemExit) or err.errno == errno.EADDRINUSE:
                 raise port_in_use_error(self.host, self.requested_port) from None
             raise
         self._thread = threading.Thread(

@@ -1,0 +1,41 @@
+# Two commands do all the set-up (see README.md):
+#   make lab    install everything into .venv and open the course in JupyterLab
+#   make test   install everything and run the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test install notebooks bench lint serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lab: install
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+test: install node_modules/.installed
+	$(BIN)/ruff check lab_support tests bench tools
+	$(BIN)/pytest -n 2 --dist loadscope
+
+notebooks: install
+	$(BIN)/python tools/build_notebooks.py
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+serve: install
+	$(BIN)/python -m lab_support serve --port 4566
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,186 @@
+"""The embedded backend: start/stop/reset, one state behind two doors, credentials, guard."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import boto3
+import pytest
+import requests
+
+import lab_support as lab
+from lab_support import guard
+from lab_support.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse
+
+
+def test_start_reports_backend_region_account(aws: lab.Session) -> None:
+    assert aws.backend == "moto"
+    assert aws.region == "us-east-1"
+    assert aws.account_id == "123456789012"
+    assert aws.endpoint_url is not None and aws.endpoint_url.startswith("http://127.0.0.1:")
+    assert aws.gateway_url == aws.endpoint_url
+    assert repr(aws).startswith("<lab_support.Session backend=moto region=us-east-1 account=123456789012")
+
+
+def test_plain_boto3_sees_embedded_aws(aws: lab.Session) -> None:
+    boto3.client("s3").create_bucket(Bucket="plain-boto3")
+    names = [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
+    assert names == ["plain-boto3"]
+    assert boto3.client("sts").get_caller_identity()["Account"] == aws.account_id
+
+
+def test_start_again_keeps_state(aws: lab.Session) -> None:
+    aws.client("sqs").create_queue(QueueName="kept")
+    again = lab.start()
+    assert again is aws
+    assert len(again.client("sqs").list_queues()["QueueUrls"]) == 1
+
+
+def test_reset_empties_the_account_and_runs_hooks(aws: lab.Session) -> None:
+    aws.client("s3").create_bucket(Bucket="gone-after-reset")
+    calls: list[str] = []
+    aws.on_reset(lambda: calls.append("reset"))
+    lab.reset()
+    assert aws.client("s3").list_buckets()["Buckets"] == []
+    assert calls == ["reset"]
+    aws._on_reset.clear()
+
+
+def test_second_process_reaches_the_same_account(aws: lab.Session) -> None:
+    aws.client("s3").create_bucket(Bucket="made-in-kernel")
+    code = (
+        "import boto3; s3 = boto3.client('s3'); s3.create_bucket(Bucket='made-in-child');"
+        "print(sorted(b['Name'] for b in s3.list_buckets()['Buckets']))"
+    )
+    env = {**os.environ, **aws.child_env()}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['made-in-child', 'made-in-kernel']"
+    names = sorted(b["Name"] for b in aws.client("s3").list_buckets()["Buckets"])
+    assert names == ["made-in-child", "made-in-kernel"]
+
+
+def test_served_endpoint_answers_over_http(aws: lab.Session) -> None:
+    aws.client("sqs").create_queue(QueueName="over-http")
+    client = boto3.client("sqs", endpoint_url=aws.endpoint_url, region_name=aws.region)
+    urls = client.list_queues()["QueueUrls"]
+    assert len(urls) == 1 and urls[0].endswith("/over-http")
+
+
+def test_mount_routes_before_moto(aws: lab.Session) -> None:
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"mounted"]
+
+    aws.server.mount("probe", lambda env: env["PATH_INFO"] == "/probe", app)
+    try:
+        assert requests.get(f"{aws.endpoint_url}/probe", timeout=5).text == "mounted"
+    finally:
+        aws.server.unmount("probe")
+    assert requests.get(f"{aws.endpoint_url}/probe", timeout=5).text != "mounted"
+
+
+def test_guard_refuses_requests_that_would_leave_the_machine(aws: lab.Session) -> None:
+    assert guard.active()
+    with pytest.raises(NetworkGuardError, match="network guard refused a connection to 203.0.113.5:443"):
+        socket.create_connection(("203.0.113.5", 443), timeout=2)
+    with pytest.raises(NetworkGuardError, match="example.org"):
+        socket.getaddrinfo("example.org", 80)
+    with pytest.raises(requests.ConnectionError, match="network guard refused"):
+        requests.get("http://example.org/", timeout=2)
+    # A service moto does not emulate would go out over the network: refused too.
+    from botocore.exceptions import EndpointConnectionError
+
+    with pytest.raises(EndpointConnectionError) as info:
+        boto3.client("s3", endpoint_url="https://s3.example.net", region_name="us-east-1").list_buckets()
+    assert "network guard refused" in str(info.value.kwargs["error"])
+    # Loopback stays allowed.
+    assert requests.get(f"{aws.endpoint_url}/moto-api/", timeout=5).status_code == 200
+
+
+def test_guard_is_removed_by_stop() -> None:
+    lab.start("moto")
+    lab.stop()
+    assert not guard.active()
+    assert "AWS_ENDPOINT_URL" not in os.environ
+    lab.start("moto")  # leave one running for the other tests
+
+
+def test_context_manager_stops() -> None:
+    lab.stop()
+    with lab.start("moto") as session:
+        assert lab.current() is session
+    with pytest.raises(NotStarted, match="Fix: run `import lab_support as lab"):
+        lab.current()
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    lab.stop()
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        with pytest.raises(PortInUse, match=f"Port {port} on 127.0.0.1 is already in use") as info:
+            lab.start("moto", port=port)
+        assert "Fix: pick another port" in str(info.value)
+        # Nothing was left half-started: the next start works.
+        session = lab.start("moto")
+        assert session.endpoint_url
+    finally:
+        holder.close()
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(LabError, match="Unknown backend 'moot'"):
+        lab.start("moot")
+
+
+def test_real_backend_without_credentials_refuses_clearly(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lab.stop()
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("LAB_BACKEND", "aws")
+    with pytest.raises(CredentialsMissing, match="boto3 found no credentials") as info:
+        lab.start()
+    assert "aws configure" in str(info.value)
+    monkeypatch.delenv("LAB_BACKEND")
+    assert lab.start().backend == "moto"
+
+
+def test_switching_backend_while_running_is_refused(aws: lab.Session) -> None:
+    with pytest.raises(LabError, match="already running"):
+        lab.start("aws")
+
+
+def test_stage_url_forms(aws: lab.Session) -> None:
+    assert aws.stage_url("a1b2c3", "dev", "/notes/1") == f"{aws.gateway_url}/restapis/a1b2c3/dev/_user_request_/notes/1"
+    from lab_support.urls import aws_stage_url
+
+    assert aws_stage_url("a1b2c3", "eu-west-1", "prod", "x") == "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod/x"
+    assert aws_stage_url("a1b2c3", "eu-west-1", "$default", "x") == "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/x"
+
+
+def test_track_and_cleanup(aws: lab.Session, capsys) -> None:  # type: ignore[no-untyped-def]
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="tracked-bucket")
+    aws.track("bucket tracked-bucket", lambda: s3.delete_bucket(Bucket="tracked-bucket"))
+    aws.track("something broken", lambda: s3.delete_bucket(Bucket="never-existed"))
+    summary = lab.cleanup()
+    assert summary.startswith("Cleanup: removed 1 resource created by this notebook.")
+    assert "something broken: An error occurred (NoSuchBucket)" in summary
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_tags() -> None:
+    assert lab.tags() == {"course": "apigw-lambda-lab"}
+    assert lab.tag_list(notebook="01") == [
+        {"Key": "course", "Value": "apigw-lambda-lab"},
+        {"Key": "notebook", "Value": "01"},
+    ]
