@@ -34,3 +34,32 @@ class PortInUse(LabError, OSError):
 
 class NotStarted(LabError):
     """A helper needs the embedded backend but ``lab_support.start()`` was not run."""
+
+
+def find_lab_error(exc: BaseException) -> LabError | None:
+    """The :class:`LabError` behind ``exc``, however deeply a library wrapped it.
+
+    ``requests``, ``urllib3`` and ``botocore`` wrap a refused connection in their
+    own exceptions; this walks causes, contexts, ``args``, ``.reason`` and
+    botocore's ``kwargs["error"]`` to find ours.
+    """
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, LabError):
+            return item
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+        kwargs = getattr(item, "kwargs", None)
+        if isinstance(kwargs, dict):
+            todo.append(kwargs.get("error"))
+    return None
+
+
+def explain(exc: BaseException) -> str:
+    """A message a student can act on: ours if a :class:`LabError` is behind ``exc``, else ``exc``'s own."""
+    found = find_lab_error(exc)
+    return str(found) if found is not None else f"{type(exc).__name__}: {exc}"

@@ -297,9 +297,12 @@ def stop() -> None:
                 os.environ[key] = value
 
 
-def cleanup() -> str:
-    """Delete what this notebook created through ``lab_support`` (see :meth:`Session.cleanup`)."""
+def cleanup() -> None:
+    """Delete what this notebook created through ``lab_support`` and print a summary.
+
+    See :meth:`Session.cleanup`, which also returns the summary.
+    """
     if _SESSION is None:
         print("Cleanup: nothing to do (the course's AWS is not running).")
-        return "nothing to do"
-    return _SESSION.cleanup()
+        return
+    _SESSION.cleanup()

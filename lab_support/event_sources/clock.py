@@ -1,0 +1,46 @@
+"""AWS's fixed delays, on a faster local clock.
+
+AWS waits one minute, then two, between retries of an asynchronous invocation
+(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+a queue hides a failed message for its visibility timeout (30 s by default); a
+batching window can last five minutes. Nobody wants to wait that long in a
+notebook, so the local event sources run those *fixed* delays faster:
+``lab.time_scale`` AWS seconds pass per local second (default 60: one AWS minute
+is one second here). Set it in a notebook with ``lab.time_scale = 120``.
+
+Function code is never sped up: a handler that sleeps 1 s takes 1 s.
+Everything printed about a delay says both times, e.g.
+``retry 1 after 60 s (AWS time) = 1.0 s here``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+DEFAULT_TIME_SCALE = 60.0
+
+
+def time_scale() -> float:
+    """AWS seconds per local second, read from ``lab_support.time_scale`` each time."""
+    package = sys.modules.get("lab_support")
+    value = getattr(package, "time_scale", DEFAULT_TIME_SCALE) if package else DEFAULT_TIME_SCALE
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_TIME_SCALE
+    return scale if scale > 0 else DEFAULT_TIME_SCALE
+
+
+def local_seconds(aws_seconds: float) -> float:
+    """How long ``aws_seconds`` of AWS time last on the local clock."""
+    return max(0.0, float(aws_seconds)) / time_scale()
+
+
+def aws_seconds(local: float) -> float:
+    """The AWS time that ``local`` seconds on this machine stand for."""
+    return float(local) * time_scale()
+
+
+def describe(aws_secs: float) -> str:
+    """``"60 s (AWS time) = 1.0 s here"``: a delay in both clocks, for anything printed."""
+    return f"{aws_secs:g} s (AWS time) = {local_seconds(aws_secs):.1f} s here"

@@ -1,0 +1,482 @@
+"""IAM policy evaluation: the pure logic, no moto and no HTTP.
+
+What it implements, following the IAM User Guide:
+
+* the evaluation logic inside one account — an explicit ``Deny`` wins, otherwise an ``Allow``
+  is needed, otherwise the request is implicitly denied
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+* ``Action``/``NotAction`` (case-insensitive, ``*`` and ``?`` wildcards) and
+  ``Resource``/``NotResource`` (case-sensitive wildcards, matched segment by segment of the ARN)
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html);
+* ``Principal``/``NotPrincipal`` for resource-based policies;
+* ``Condition`` with the String, Numeric, Date, Bool, IpAddress, Arn and Null operators, the
+  ``…IfExists`` suffix and the ``ForAnyValue:``/``ForAllValues:`` prefixes
+  (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+  Condition keys are case-insensitive; a key missing from the request context makes a positive
+  operator false and a negated operator (``StringNotEquals``…) true.
+
+Not implemented: policy variables (``${aws:username}``), permissions boundaries, session
+policies, SCPs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "Decision",
+    "evaluate",
+    "resource_policy_allows",
+    "resource_policy_decision",
+    "statement_applies",
+]
+
+
+class Decision(str, Enum):
+    """The outcome of evaluating a set of policies for one request."""
+
+    ALLOW = "Allow"
+    EXPLICIT_DENY = "ExplicitDeny"
+    IMPLICIT_DENY = "ImplicitDeny"
+
+
+# -- small helpers ---------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    return [value]
+
+
+def _load(policy: Any) -> dict[str, Any] | None:
+    """A policy as a dict, from a dict, a JSON string or bytes (``None`` stays ``None``)."""
+    if policy is None:
+        return None
+    if isinstance(policy, (bytes, bytearray)):
+        policy = policy.decode()
+    if isinstance(policy, str):
+        if not policy.strip():
+            return None
+        from urllib.parse import unquote
+
+        text = policy if policy.lstrip().startswith("{") else unquote(policy)
+        policy = json.loads(text)
+    if isinstance(policy, Mapping) and "Policy" in policy and "Statement" not in policy:
+        return _load(policy["Policy"])  # a GetPolicy answer
+    return dict(policy)
+
+
+def _statements(policy: Any) -> list[dict[str, Any]]:
+    doc = _load(policy)
+    if not doc:
+        return []
+    return [s for s in _as_list(doc.get("Statement")) if isinstance(s, Mapping)]
+
+
+@lru_cache(maxsize=2048)
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    # IAM wildcards: * any run of characters, ? exactly one. Nothing else is special.
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def _like(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    return bool(_glob(pattern, ignore_case).match(value))
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """``s3:Get*`` matches ``s3:GetObject``; service prefix and name are case-insensitive."""
+    return pattern == "*" or _like(pattern, action, ignore_case=True)
+
+
+def arn_matches(pattern: str, arn: str) -> bool:
+    """IAM resource matching: ``*`` alone matches anything, else segment by segment.
+
+    The first five segments (``arn:partition:service:region:account``) are compared one by
+    one; the sixth (the resource, which may itself hold ``:`` and ``/``) is globbed whole.
+    """
+    if pattern == "*":
+        return True
+    p_parts = pattern.split(":", 5)
+    a_parts = arn.split(":", 5)
+    if len(p_parts) != 6 or len(a_parts) != 6:
+        return _like(pattern, arn)
+    return all(_like(p, a) for p, a in zip(p_parts, a_parts))
+
+
+# -- conditions ---------------------------------------------------------------------------------
+
+
+def _to_number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _to_date(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = str(value)
+    try:
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _to_bool(value: Any) -> bool | None:
+    text = str(value).lower()
+    return True if text == "true" else False if text == "false" else None
+
+
+def _compare(base: str, expected: Any, actual: Any) -> bool:
+    """One policy value against one context value, for a base operator (no Not, no IfExists)."""
+    if base == "StringEquals":
+        return str(actual) == str(expected)
+    if base == "StringEqualsIgnoreCase":
+        return str(actual).lower() == str(expected).lower()
+    if base == "StringLike":
+        return _like(str(expected), str(actual))
+    if base in ("ArnEquals", "ArnLike"):
+        return arn_matches(str(expected), str(actual))
+    if base.startswith("Numeric"):
+        a, e = _to_number(actual), _to_number(expected)
+        if a is None or e is None:
+            return False
+        return {
+            "NumericEquals": a == e,
+            "NumericLessThan": a < e,
+            "NumericLessThanEquals": a <= e,
+            "NumericGreaterThan": a > e,
+            "NumericGreaterThanEquals": a >= e,
+        }.get(base, False)
+    if base.startswith("Date"):
+        da, de = _to_date(actual), _to_date(expected)
+        if da is None or de is None:
+            return False
+        return {
+            "DateEquals": da == de,
+            "DateLessThan": da < de,
+            "DateLessThanEquals": da <= de,
+            "DateGreaterThan": da > de,
+            "DateGreaterThanEquals": da >= de,
+        }.get(base, False)
+    if base == "Bool":
+        return _to_bool(actual) is not None and _to_bool(actual) == _to_bool(expected)
+    if base == "IpAddress":
+        try:
+            return ipaddress.ip_address(str(actual)) in ipaddress.ip_network(str(expected), strict=False)
+        except ValueError:
+            return False
+    if base == "BinaryEquals":
+        return str(actual) == str(expected)
+    return False
+
+
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
+}
+
+
+def _lookup(context: Mapping[str, Any], key: str) -> Any:
+    lowered = key.lower()
+    for k, v in context.items():
+        if k.lower() == lowered:
+            return v
+    return None
+
+
+def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:
+    qualifier = ""
+    if ":" in operator:
+        qualifier, operator = operator.split(":", 1)
+    if_exists = operator.endswith("IfExists")
+    if if_exists:
+        operator = operator[: -len("IfExists")]
+    expected_values = _as_list(expected)
+    actual = _lookup(context, key)
+
+    if operator == "Null":
+        # "Null": true means the key must be absent.
+        want_absent = any(_to_bool(v) for v in expected_values)
+        return (actual is None) == want_absent
+    if actual is None:
+        if if_exists:
+            return True
+        # A missing key: positive operators fail, negated operators hold; ForAllValues holds.
+        return operator in _NEGATED or qualifier == "ForAllValues"
+
+    negated = operator in _NEGATED
+    base = _NEGATED.get(operator, operator)
+    actual_values = _as_list(actual)
+
+    def one(value: Any) -> bool:
+        hit = any(_compare(base, e, value) for e in expected_values)
+        return not hit if negated else hit
+
+    if qualifier == "ForAllValues":
+        return all(one(v) for v in actual_values)
+    if qualifier == "ForAnyValue":
+        return any(one(v) for v in actual_values)
+    # Single-valued key (or a multivalued key used without a set operator): any value may match.
+    if negated:
+        return all(one(v) for v in actual_values)
+    return any(one(v) for v in actual_values)
+
+
+def conditions_hold(condition: Mapping[str, Any] | None, context: Mapping[str, Any]) -> bool:
+    """Every operator block and every key in it must hold (logical AND)."""
+    if not condition:
+        return True
+    for operator, block in condition.items():
+        if not isinstance(block, Mapping):
+            return False
+        for key, expected in block.items():
+            if not _condition_holds(operator, key, expected, context):
+                return False
+    return True
+
+
+# -- principals ------------------------------------------------------------------------------------
+
+
+_ASSUMED_ROLE = re.compile(r"^arn:(?P<p>[^:]+):sts::(?P<acct>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<sess>.+)$")
+_IAM_ARN = re.compile(r"^arn:[^:]+:iam::(?P<acct>\d{12}):")
+
+
+def _principal_account(principal: str) -> str | None:
+    if re.fullmatch(r"\d{12}", principal):
+        return principal
+    m = _ASSUMED_ROLE.match(principal) or _IAM_ARN.match(principal)
+    return m.group("acct") if m else None
+
+
+def _aws_principal_matches(entry: str, principal: str) -> bool:
+    if entry == "*":
+        return True
+    if entry == principal:
+        return True
+    # An account (id or :root) stands for every principal of that account.
+    entry_account = entry if re.fullmatch(r"\d{12}", entry) else None
+    m = re.fullmatch(r"arn:[^:]+:iam::(\d{12}):root", entry)
+    if m:
+        entry_account = m.group(1)
+    if entry_account is not None:
+        return _principal_account(principal) == entry_account
+    # A role ARN in a policy also covers that role's sessions.
+    s = _ASSUMED_ROLE.match(principal)
+    if s:
+        role_arn = f"arn:{s.group('p')}:iam::{s.group('acct')}:role/"
+        if entry.startswith(role_arn) and entry.rsplit("/", 1)[-1] == s.group("role"):
+            return True
+    return False
+
+
+def principal_matches(principal_element: Any, principal: str) -> bool:
+    """Does a policy's ``Principal`` element name ``principal``?
+
+    ``principal`` is a service principal (``s3.amazonaws.com``), an IAM ARN (user, role,
+    assumed-role session), an account id, or ``*`` (anonymous).
+    """
+    if principal_element == "*":
+        return True
+    if not isinstance(principal_element, Mapping):
+        return False
+    for kind, values in principal_element.items():
+        for entry in _as_list(values):
+            entry = str(entry)
+            if kind == "Service" and (entry == "*" or entry.lower() == principal.lower()):
+                return True
+            if kind == "AWS" and _aws_principal_matches(entry, principal):
+                return True
+            if kind in ("Federated", "CanonicalUser") and entry == principal:
+                return True
+    return False
+
+
+# -- statements and policies -------------------------------------------------------------------------
+
+
+def statement_applies(
+    statement: Mapping[str, Any],
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    principal: str | None = None,
+    resource_matcher: Any = None,
+) -> bool:
+    """Does ``statement`` apply to this request (ignoring its Effect)?
+
+    ``principal`` is checked only when given (resource-based policies); ``resource_matcher``
+    replaces :func:`arn_matches` (the Lambda function-ARN rules use this).
+    """
+    match_resource = resource_matcher or arn_matches
+    context = context or {}
+    if principal is not None:
+        if "Principal" in statement:
+            if not principal_matches(statement["Principal"], principal):
+                return False
+        elif "NotPrincipal" in statement:
+            if principal_matches(statement["NotPrincipal"], principal):
+                return False
+        else:
+            return False
+    if "Action" in statement:
+        if not any(action_matches(str(p), action) for p in _as_list(statement["Action"])):
+            return False
+    elif "NotAction" in statement:
+        if any(action_matches(str(p), action) for p in _as_list(statement["NotAction"])):
+            return False
+    else:
+        return False
+    if "Resource" in statement:
+        if not any(match_resource(str(p), resource) for p in _as_list(statement["Resource"])):
+            return False
+    elif "NotResource" in statement:
+        if any(match_resource(str(p), resource) for p in _as_list(statement["NotResource"])):
+            return False
+    elif principal is None:
+        return False  # an identity-based statement needs a Resource
+    return conditions_hold(statement.get("Condition"), context)
+
+
+def evaluate(
+    policies: Iterable[Any],
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    principal: str | None = None,
+    resource_matcher: Any = None,
+) -> Decision:
+    """Evaluate policies (dicts or JSON strings) for one action on one resource.
+
+    Identity-based policies: leave ``principal`` as ``None``. Resource-based policies: pass the
+    calling ``principal`` and only statements naming it count.
+    """
+    allowed = False
+    for policy in policies:
+        for statement in _statements(policy):
+            if not statement_applies(
+                statement, action, resource, context, principal=principal, resource_matcher=resource_matcher
+            ):
+                continue
+            if str(statement.get("Effect", "")).lower() == "deny":
+                return Decision.EXPLICIT_DENY
+            if str(statement.get("Effect", "")).lower() == "allow":
+                allowed = True
+    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+
+
+# -- Lambda resource-based policies ---------------------------------------------------------------------
+
+
+def _split_function_arn(arn: str) -> tuple[str, str | None]:
+    """``arn:…:function:name[:qualifier]`` → (unqualified ARN, qualifier or None)."""
+    parts = arn.split(":")
+    if len(parts) >= 8 and parts[5] == "function":
+        qualifier = parts[7]
+        return ":".join(parts[:7]), (None if qualifier == "$LATEST" else qualifier)
+    return arn, None
+
+
+def lambda_resource_matches(pattern: str, resource: str) -> bool:
+    """Lambda's rule: a statement on the function covers every version and alias of it; a
+    statement on ``function:name:qualifier`` covers only that version or alias.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-services.html
+    ("You can apply the statement to the entire function, or limit the statement to a single
+    version or alias.")
+    """
+    if arn_matches(pattern, resource):
+        return True
+    unqualified, qualifier = _split_function_arn(resource)
+    pattern_unqualified, pattern_qualifier = _split_function_arn(pattern)
+    if pattern_qualifier is None and pattern.split(":")[-1] != "*":
+        # Whole-function statement (or $LATEST): covers the function's versions and aliases.
+        return arn_matches(pattern_unqualified, unqualified)
+    return qualifier is not None and arn_matches(pattern, f"{unqualified}:{qualifier}")
+
+
+def resource_policy_decision(
+    policy: Any,
+    *,
+    principal: str,
+    action: str,
+    resource: str,
+    source_arn: str | None = None,
+    source_account: str | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Decision:
+    """Like :func:`resource_policy_allows`, but says whether a deny was explicit."""
+    ctx: dict[str, Any] = dict(context or {})
+    if source_arn is not None:
+        ctx["aws:SourceArn"] = source_arn
+    if source_account is not None:
+        ctx["aws:SourceAccount"] = source_account
+    account = _principal_account(principal)
+    if account is not None:
+        ctx.setdefault("aws:PrincipalAccount", account)
+    if principal.endswith(".amazonaws.com"):
+        ctx.setdefault("aws:PrincipalServiceName", principal)
+        ctx.setdefault("aws:PrincipalIsAWSService", "true")
+    else:
+        ctx.setdefault("aws:PrincipalArn", principal)
+    matcher = lambda_resource_matches if ":lambda:" in resource else None
+    return evaluate([policy], action, resource, ctx, principal=principal, resource_matcher=matcher)
+
+
+def resource_policy_allows(
+    policy: dict[str, Any] | str | None,
+    *,
+    principal: str,
+    action: str = "lambda:InvokeFunction",
+    resource: str,
+    source_arn: str | None = None,
+    source_account: str | None = None,
+) -> bool:
+    """May ``principal`` perform ``action`` on ``resource`` under this resource-based policy?
+
+    ``policy`` is the policy document (a dict, its JSON text, or a ``GetPolicy`` answer);
+    ``None`` (no policy) allows nobody. ``principal`` is a service principal such as
+    ``"s3.amazonaws.com"`` or an IAM ARN. ``source_arn``/``source_account`` fill the
+    ``aws:SourceArn``/``aws:SourceAccount`` condition keys that ``AddPermission`` writes as
+    ``ArnLike``/``StringEquals`` conditions. For Lambda, ``resource`` may be qualified
+    (``…:function:f:prod``): a statement on the whole function covers every version and alias,
+    a qualified statement only its own. An explicit Deny wins.
+    """
+    return (
+        resource_policy_decision(
+            policy,
+            principal=principal,
+            action=action,
+            resource=resource,
+            source_arn=source_arn,
+            source_account=source_account,
+        )
+        is Decision.ALLOW
+    )
+

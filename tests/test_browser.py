@@ -1,0 +1,138 @@
+"""Open notebooks in a real JupyterLab in headless Chromium, run all cells, and click the widget.
+
+Skipped (with the reason) when /usr/bin/chromium is absent; `.ci/run` installs it.
+Facts used here were measured in ../shared/notes/browser-testing.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "course-browser-test"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("lab")
+    for nb in ("00_start_here.ipynb", "01_what_is_an_api.ipynb"):
+        if (ROOT / "notebooks" / nb).exists():
+            shutil.copy(ROOT / "notebooks" / nb, root / nb)
+    config = tmp_path_factory.mktemp("jupyter-config")
+    (config / "labconfig").mkdir()
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    port = _free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--expose-app-in-browser",
+         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{base}/api/status?token={TOKEN}", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("JupyterLab did not start within 60 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _open_and_run_all(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/lab/tree/{name}?token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel &&"
+        " w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=60_000,
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Done when every code cell shows an execution count and the kernel is idle again.
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " const cells = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());"
+        " return cells.every(c => c.model.executionCount) && w.sessionContext.session.kernel.status === 'idle'; }",
+        timeout=120_000,
+    )
+
+
+def _launch(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"],
+    )
+
+
+def test_start_here_runs_in_jupyterlab(jupyterlab: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page()
+        _open_and_run_all(page, jupyterlab, "00_start_here.ipynb")
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        text = page.locator(".jp-Notebook").inner_text()
+        assert "All set: every package the course needs is installed." in text
+        assert "not solved yet" in text
+        assert "Traceback" not in text, errors.all_inner_texts()
+        browser.close()
+
+
+def test_request_builder_sends_from_the_browser(jupyterlab: str) -> None:
+    if not (ROOT / "notebooks" / "01_what_is_an_api.ipynb").exists():
+        pytest.skip("notebook 01 not built yet")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page()
+        _open_and_run_all(page, jupyterlab, "01_what_is_an_api.ipynb")
+        send = page.locator("button.widget-button", has_text="Send").first
+        send.scroll_into_view_if_needed()
+        send.click()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.widget-output')].some(e => /HTTP\\/1.1 \\d{3}|\\b200\\b/.test(e.innerText))",
+            timeout=30_000,
+        )
+        outputs = " ".join(page.locator(".widget-output").all_inner_texts())
+        assert "200" in outputs
+        assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
+        browser.close()
