@@ -12,6 +12,7 @@ its state, so "Run all" twice works. ``reset()`` empties the account.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -283,10 +284,9 @@ def stop() -> None:
         if session is None or session.backend != "moto":
             return
         for callback in reversed(session._on_stop):
-            try:
+            # A failing extension must not keep the port or the mock.
+            with contextlib.suppress(Exception):
                 callback()
-            except Exception:  # a failing extension must not keep the port or the mock
-                pass
         session.server.stop()
         session._mock.stop()
         guard.uninstall()

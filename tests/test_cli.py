@@ -60,3 +60,19 @@ def test_check_reports_all_set() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "All set" in out.stdout
     assert "moto" in out.stdout and "boto3" in out.stdout
+
+
+def test_missing_package_is_explained(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A kernel whose Python lacks moto: importing lab_support says what is missing and how to fix it.
+    (tmp_path / "moto.py").write_text("raise ImportError('hidden for the test')\n")
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import importlib.util, sys\n"
+        "_orig = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a: None if name == 'moto' else _orig(name, *a)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", "import lab_support"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 1
+    assert "lab_support needs moto, which is not installed" in out.stderr
+    assert "Fix: run `make lab`" in out.stderr

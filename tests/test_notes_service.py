@@ -203,3 +203,32 @@ def test_session_reset_and_stop_reach_the_service() -> None:
             assert not service.running
     finally:
         lab.stop_notes_service()
+
+
+def test_exercise_01_1_looks_at_state_and_method() -> None:
+    lab.stop_notes_service()
+    assert "not running" in repr(lab.check("01.1"))
+    service = lab.start_notes_service()
+    try:
+        u = service.url
+        assert 'no note titled "buy milk"' in repr(lab.check("01.1"))
+        note = requests.post(f"{u}/notes", json={"title": "buy milk"}).json()
+        assert "not done yet" in repr(lab.check("01.1"))
+        requests.patch(f"{u}/notes/{note['id']}", json={"done": True})
+        result = lab.check("01.1")
+        assert not result and "not through a successful PUT" in repr(result)
+        requests.put(f"{u}/notes/{note['id']}", json={"title": "buy milk", "done": True})
+        assert lab.check("01.1").solved
+        service.reset()
+        assert not lab.check("01.1").solved
+    finally:
+        lab.stop_notes_service()
+
+
+def test_exercise_01_2_answers() -> None:
+    assert "pass your answer" in repr(lab.check("01.2"))
+    assert "set of method names" in repr(lab.check("01.2", "GET"))
+    assert "POST twice" in repr(lab.check("01.2", {"GET", "POST", "PUT", "DELETE"}))
+    assert "DELETE missing" in repr(lab.check("01.2", ["get", "put"]))
+    assert "not PATCH" in repr(lab.check("01.2", {"GET", "PATCH"}))
+    assert lab.check("01.2", ("get", "Put", "DELETE ")).solved

@@ -85,9 +85,9 @@ def test_mount_routes_before_moto(aws: lab.Session) -> None:
 
 def test_guard_refuses_requests_that_would_leave_the_machine(aws: lab.Session) -> None:
     assert guard.active()
-    with pytest.raises(NetworkGuardError, match="network guard refused a connection to 203.0.113.5:443"):
+    with pytest.raises(NetworkGuardError, match=r"network guard refused a connection to 203\.0\.113\.5:443"):
         socket.create_connection(("203.0.113.5", 443), timeout=2)
-    with pytest.raises(NetworkGuardError, match="example.org"):
+    with pytest.raises(NetworkGuardError, match=r"example\.org"):
         socket.getaddrinfo("example.org", 80)
     with pytest.raises(requests.ConnectionError) as wrapped:
         requests.get("http://example.org/", timeout=2)
