@@ -25,8 +25,8 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     """The outcome of evaluating a set of policies for one request."""
 
     ALLOW = "Allow"
@@ -111,7 +111,7 @@ def arn_matches(pattern: str, arn: str) -> bool:
     a_parts = arn.split(":", 5)
     if len(p_parts) != 6 or len(a_parts) != 6:
         return _like(pattern, arn)
-    return all(_like(p, a) for p, a in zip(p_parts, a_parts))
+    return all(_like(p, a) for p, a in zip(p_parts, a_parts, strict=True))
 
 
 # -- conditions ---------------------------------------------------------------------------------
@@ -126,17 +126,17 @@ def _to_number(value: Any) -> float | None:
 
 def _to_date(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     text = str(value)
     try:
-        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+        return datetime.fromtimestamp(float(text), tz=UTC)
     except ValueError:
         pass
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _to_bool(value: Any) -> bool | None:
