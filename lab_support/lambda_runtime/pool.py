@@ -19,6 +19,7 @@ All three can be changed at run time, e.g. ``lab_support.lambda_runtime.pool.IDL
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -32,7 +33,7 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,7 @@ class Environment:
 def new_log_stream_name(version: str) -> str:
     """``YYYY/MM/DD/[version]<32 hex>``, the form Lambda gives each environment's stream
     (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return f"{now:%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
@@ -213,7 +214,7 @@ class Pool:
             target = self._code_root / (sha256.replace("/", "_").replace("+", "-")[:40] or uuid.uuid4().hex)
             tmp = Path(tempfile.mkdtemp(dir=self._code_root))
             if zip_bytes:
-                with zipfile.ZipFile(_BytesReader(zip_bytes)) as archive:
+                with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
                     archive.extractall(tmp)
             if target.exists():
                 shutil.rmtree(target, ignore_errors=True)
@@ -300,15 +301,6 @@ class Pool:
         self._closed = True
         self.stop_all()
         shutil.rmtree(self._code_root, ignore_errors=True)
-
-
-class _BytesReader:
-    """Minimal seekable file over bytes for zipfile (avoids copying into BytesIO twice)."""
-
-    def __new__(cls, data: bytes) -> Any:
-        import io
-
-        return io.BytesIO(data)
 
 
 def rss_limit_exceeded(env: Environment, memory_mb: int) -> tuple[bool, float]:

@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import pool as pool_mod
@@ -300,6 +300,7 @@ def dispatch(
     log_type: str = "None",
     client_context: Any = None,
     request_id: str | None = None,
+    caller: Any = None,
 ) -> Invocation:
     """Run (or queue, or only validate) one invocation of the resolved function version ``fn``."""
     check_request(payload, invocation_type)
@@ -308,17 +309,18 @@ def dispatch(
     if invocation_type == "DryRun":
         return Invocation(204, b"", None, None, version, rid)
     if invocation_type == "Event":
-        _submit_async(session, fn, payload, function_name, qualifier, invoked_arn, rid)
+        rid = _submit_async(session, fn, payload, function_name, qualifier, invoked_arn, rid, caller)
         return Invocation(202, b"", None, None, version, rid)
     return execute(session, fn, payload, invoked_arn=invoked_arn, log_type=log_type,
                    client_context=client_context, request_id=rid)
 
 
 def _submit_async(
-    session: Any, fn: Any, payload: bytes, function_name: str, qualifier: str | None, invoked_arn: str, rid: str
-) -> None:
+    session: Any, fn: Any, payload: bytes, function_name: str, qualifier: str | None, invoked_arn: str, rid: str,
+    caller: Any = None,
+) -> str:
     """Event invocations: to ``lab_support.event_sources.async_invoke.submit`` (retries, destinations, DLQ)
-    when that module exists, else one attempt on a background thread."""
+    when that module exists, else one attempt on a background thread. Returns the request id."""
     try:
         from lab_support.event_sources import async_invoke  # type: ignore[attr-defined]
 
@@ -326,8 +328,7 @@ def _submit_async(
     except (ImportError, AttributeError):
         submit = None
     if submit is not None:
-        submit(function_name, payload, qualifier=qualifier, request_id=rid)
-        return
+        return str(submit(function_name, payload, qualifier, caller) or rid)
 
     def run() -> None:
         with contextlib.suppress(Exception):
@@ -335,10 +336,11 @@ def _submit_async(
         with _PENDING_COND:
             _release_pending()
 
+    global _PENDING
     with _PENDING_COND:
-        global _PENDING
         _PENDING += 1  # released by run()
     threading.Thread(target=run, name=f"lambda-async-{rid[:8]}", daemon=True).start()
+    return rid
 
 
 def _release_pending() -> None:
@@ -362,8 +364,11 @@ def spec_for(fn: Any) -> pool_mod.Spec:
     )
 
 
-def _role_credentials(role_arn: str) -> dict[str, str]:
-    """Credentials for the execution role from ``lab_support.iam`` when present, else none (fake keys)."""
+def _role_credentials(role_arn: str, function_name: str) -> dict[str, str]:
+    """Credentials for the execution role from ``lab_support.iam`` when present, else none (fake keys).
+
+    Lambda names the role session after the function
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)."""
     try:
         from lab_support import iam  # type: ignore[attr-defined]
 
@@ -371,7 +376,10 @@ def _role_credentials(role_arn: str) -> dict[str, str]:
     except (ImportError, AttributeError):
         return {}
     try:
-        return dict(provider(role_arn))
+        try:
+            return dict(provider(role_arn, session_name=function_name))
+        except TypeError:
+            return dict(provider(role_arn))
     except Exception:
         return {}
 
@@ -385,7 +393,7 @@ def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task
     """
     env = dict(session.child_env())
     env.update(dict(spec.env_items))  # the function's Environment.Variables
-    creds = _role_credentials(spec.role)
+    creds = _role_credentials(spec.role, spec.function_name)
     env.update(creds)
     env.update(
         {
@@ -412,7 +420,7 @@ def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 def _now_ms() -> int:
