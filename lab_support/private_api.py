@@ -321,7 +321,7 @@ def forbidden_response(arn: str, *, explicit: bool) -> tuple[int, dict[str, str]
     message = f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"
     if explicit:
         message += " with an explicit deny"
-    body = json.dumps({"Message": message}).encode()
+    body = json.dumps({"Message": message}, separators=(",", ":")).encode()
     return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}, body
 
 
