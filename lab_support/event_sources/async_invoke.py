@@ -27,7 +27,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import clock, timeline, util
@@ -52,6 +52,12 @@ class _Event:
     enqueued: float = field(compare=False, default=0.0)
     attempts: int = field(compare=False, default=0)
     last: Outcome | None = field(compare=False, default=None)
+    running: float = field(compare=False, default=0.0)  # local seconds spent inside the function
+
+    def age_aws(self) -> float:
+        """The event's age in AWS seconds: waiting time runs on the fast clock, function time does not."""
+        elapsed = time.monotonic() - self.enqueued
+        return clock.aws_seconds(max(0.0, elapsed - self.running)) + self.running
 
 
 class AsyncEngine:
@@ -131,8 +137,7 @@ class AsyncEngine:
             return
         max_age = float(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
         max_retries = int(config.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
-        age_local = time.monotonic() - event.enqueued
-        if event.attempts and age_local > clock.local_seconds(max_age):
+        if event.attempts and event.age_aws() > max_age:
             timeline.record("async.expired", event.function_name, request_id=event.request_id,
                             attempts=event.attempts,
                             note=f"event older than MaximumEventAgeInSeconds {clock.describe(max_age)}")
@@ -140,11 +145,13 @@ class AsyncEngine:
             return
         event.attempts += 1
         start = time.time()
+        began = time.monotonic()
         try:
-            outcome = invoke_sync(event.function_name, event.payload, event.qualifier)
+            outcome = invoke_sync(event.function_name, event.payload, event.qualifier, request_id=event.request_id)
         except Exception as err:  # deleted meanwhile, runtime refused…: a failed attempt
             outcome = Outcome(500, json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}).encode(),
                               "Unhandled", event.qualifier or "$LATEST", util.new_request_id())
+        event.running += time.monotonic() - began
         event.last = outcome
         timeline.record("async.attempt", event.function_name, request_id=event.request_id, attempt=event.attempts,
                         start=start, end=time.time(), error=outcome.function_error)
@@ -156,9 +163,9 @@ class AsyncEngine:
             self._finish(event, config, "RetriesExhausted")
             return
         delay = RETRY_DELAYS_AWS_SECONDS[min(retry, len(RETRY_DELAYS_AWS_SECONDS)) - 1]
-        if clock.local_seconds(delay) + age_local > clock.local_seconds(max_age):
+        if event.age_aws() + delay > max_age:
             # the retry would come after the event's maximum age: AWS discards it then
-            delay = max(0.0, max_age - clock.aws_seconds(age_local)) + 1e-3 * clock.time_scale()
+            delay = max(0.0, max_age - event.age_aws()) + 1e-3 * clock.time_scale()
         note = f"retry {retry} after {clock.describe(delay)}"
         timeline.record("async.retry_scheduled", event.function_name, request_id=event.request_id, retry=retry,
                         delay_aws=delay, delay_local=clock.local_seconds(delay), note=note)
@@ -201,7 +208,7 @@ def _invoke_config(function_name: str, qualifier: str | None) -> dict[str, Any] 
 
 
 def _iso_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def invocation_record(event: _Event, condition: str) -> dict[str, Any]:
@@ -303,12 +310,14 @@ def engine() -> AsyncEngine:
         return _ENGINE
 
 
-def submit(function_name: str, payload: bytes = b"{}", qualifier: str | None = None, caller: Any = None) -> str:
+def submit(function_name: str, payload: bytes = b"{}", qualifier: str | None = None, caller: Any = None, *,
+           request_id: str | None = None) -> str:
     """Queue an asynchronous invocation and return its request id (the 202 comes right away).
 
     The resource-policy check for ``caller`` is the runtime's, done before it calls this.
+    ``request_id`` (the runtime's) is kept for every attempt, as Lambda does.
     """
-    return engine().submit(function_name, payload, qualifier, caller)
+    return engine().submit(function_name, payload, qualifier, caller, request_id=request_id)
 
 
 def pending() -> int:

@@ -46,7 +46,8 @@ def set_invoker(invoker: Invoker | None) -> None:
     _OVERRIDE = invoker
 
 
-def invoke_sync(function_name: str, payload: bytes, qualifier: str | None = None) -> Outcome:
+def invoke_sync(function_name: str, payload: bytes, qualifier: str | None = None, *,
+                request_id: str | None = None) -> Outcome:
     """Invoke synchronously, as the Lambda service does on behalf of an event source.
 
     The service itself is the caller here (no resource-policy check): a mapping or an
@@ -58,7 +59,8 @@ def invoke_sync(function_name: str, payload: bytes, qualifier: str | None = None
         from lab_support.lambda_runtime import invoke
     except ImportError:
         return _invoke_with_moto(function_name, payload, qualifier)
-    result = invoke(function_name, payload, qualifier=qualifier, invocation_type="RequestResponse")
+    kwargs: dict[str, Any] = {"request_id": request_id} if request_id else {}
+    result = invoke(function_name, payload, qualifier=qualifier, invocation_type="RequestResponse", **kwargs)
     return Outcome(
         status_code=int(result.status_code),
         payload=bytes(result.payload or b""),

@@ -104,7 +104,9 @@ def validate_mapping(backend: Any, spec: dict[str, Any]) -> None:
     visibility = int(queue.visibility_timeout or 30)
     timeout = int(fn.timeout or 3)
     if visibility < timeout:
-        raise _invalid(f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {timeout} seconds")
+        raise _invalid(
+            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {timeout} seconds"
+        )
 
 
 def _detach_from_moto(esm: Any) -> None:

@@ -26,6 +26,7 @@ on the fast local clock of :mod:`.clock`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -266,10 +267,8 @@ class SqsPoller(Poller):
             if m.id in failed_set:
                 self._make_visible_later(queue, m)
             else:
-                try:
+                with contextlib.suppress(Exception):  # already deleted by someone else
                     queue.delete_message(m.receipt_handle)
-                except Exception:  # already deleted by someone else
-                    pass
                 self._mine.discard(m.id)
         with queue._messages_lock:
             for m in batch:

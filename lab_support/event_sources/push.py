@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -84,7 +84,7 @@ def s3_event(event_name: str, bucket: Any, key: Any, configuration_id: str) -> d
     if version and version != "null" and getattr(bucket, "is_versioned", False):
         obj["versionId"] = version
     obj["sequencer"] = _sequencer()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"Records": [{
         "eventVersion": "2.1",
         "eventSource": "aws:s3",
@@ -137,7 +137,7 @@ def sns_event(subscription: Any, message: str, message_id: str, subject: str | N
     """The SNS → Lambda event (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html)."""
     topic_arn = subscription.topic.arn
     region = topic_arn.split(":")[3]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     attributes = {
         name: {"Type": value.get("Type", value.get("DataType", "String")),
                "Value": value.get("Value", value.get("StringValue"))}
