@@ -22,9 +22,13 @@ def local_stage_url(gateway_url: str, api_id: str, stage: str, path: str = "") -
     """The loopback form: ``{gateway_url}/restapis/{api_id}/{stage}/_user_request_/{path}``.
 
     It is the form moto's server and LocalStack use, so tools that know either
-    recognise it.
+    recognise it. An HTTP API's ``$default`` stage has no stage segment, as on AWS:
+    ``{gateway_url}/restapis/{api_id}/_user_request_/{path}`` (no ``$`` for a shell to expand).
     """
-    return f"{gateway_url.rstrip('/')}/restapis/{api_id}/{stage}/_user_request_/{path.lstrip('/')}"
+    prefix = f"{gateway_url.rstrip('/')}/restapis/{api_id}"
+    if stage != "$default":
+        prefix += f"/{stage}"
+    return f"{prefix}/_user_request_/{path.lstrip('/')}"
 
 
 def stage_url(session: Session, api_id: str, stage: str, path: str = "", *, http_api: bool = False) -> str:

@@ -11,8 +11,9 @@ import concurrent.futures
 import json
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="lab-gateway")
@@ -97,7 +98,9 @@ def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str,
         name = type(err).__name__
         if name == "InvokeDenied":
             # https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
-            raise IntegrationFailure("Execution failed due to configuration error: Invalid permissions on Lambda function") from None
+            raise IntegrationFailure(
+                "Execution failed due to configuration error: Invalid permissions on Lambda function"
+            ) from None
         if name in ("ResourceNotFound", "ResourceNotFoundException"):
             raise IntegrationFailure(f"Execution failed due to configuration error: {err}") from None
         if "TooLarge" in name:
@@ -165,7 +168,9 @@ def http_call(method: str, url: str, headers: list[tuple[str, str]], body: bytes
     def call() -> HttpResult:
         resp = requests.request(method, url, headers=dict(send_headers), data=body or None,
                                 timeout=timeout_ms / 1000 + 1, allow_redirects=False)
-        raw_headers = list(resp.raw.headers.items()) if resp.raw is not None and hasattr(resp.raw, "headers") else list(resp.headers.items())
+        # urllib3's headers keep repeated ones (Set-Cookie) apart; requests' dict joins them.
+        raw = getattr(resp.raw, "headers", None)
+        raw_headers = list(raw.items()) if raw is not None else list(resp.headers.items())
         return HttpResult(resp.status_code, raw_headers, resp.content)
 
     try:
@@ -173,11 +178,15 @@ def http_call(method: str, url: str, headers: list[tuple[str, str]], body: bytes
     except Timeout:
         raise
     except Exception as err:
-        raise IntegrationFailure(f"Execution failed due to configuration error: Invalid endpoint address ({type(err).__name__}: {err})") from None
+        raise IntegrationFailure(
+            f"Execution failed due to configuration error: Invalid endpoint address ({type(err).__name__}: {err})"
+        ) from None
 
 
 # -- AWS services -----------------------------------------------------------------------------
-_AWS_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:/]+?)(?:\.[^:]*)?:(?P<kind>path|action)/(?P<rest>.*)$")
+_AWS_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:/]+?)(?:\.[^:]*)?:(?P<kind>path|action)/(?P<rest>.*)$"
+)
 
 
 def aws_service_call(uri: str, http_method: str, headers: list[tuple[str, str]], body: bytes, *,

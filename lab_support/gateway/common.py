@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -94,7 +94,7 @@ class Incoming:
     @property
     def request_time(self) -> str:
         """CLF time, as ``$context.requestTime``: ``09/Apr/2015:12:34:56 +0000``."""
-        return datetime.fromtimestamp(self.epoch_ms / 1000, tz=timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000")
+        return datetime.fromtimestamp(self.epoch_ms / 1000, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
     def query_last(self) -> dict[str, str]:
         return {k: v for k, v in self.query}
@@ -117,7 +117,7 @@ def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | No
     hdrs = Headers(headers or [])
     if "Content-Type" not in hdrs:
         hdrs["Content-Type"] = "application/json"
-    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload, separators=(",", ":"))
     return Response(body, status=status, headers=hdrs)
 
 

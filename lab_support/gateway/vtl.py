@@ -100,29 +100,29 @@ class UtilVar:
     """``$util``."""
 
     @staticmethod
-    def escapeJavaScript(value: Any) -> str:  # noqa: N802 - AWS's name
+    def escapeJavaScript(value: Any) -> str:
         text = json.dumps(str(value))[1:-1]
         return text.replace("'", "\\'")
 
     @staticmethod
-    def base64Encode(value: Any) -> str:  # noqa: N802
+    def base64Encode(value: Any) -> str:
         data = value if isinstance(value, bytes) else str(value).encode()
         return base64.b64encode(data).decode()
 
     @staticmethod
-    def base64Decode(value: Any) -> str:  # noqa: N802
+    def base64Decode(value: Any) -> str:
         return base64.b64decode(str(value)).decode("utf-8", "replace")
 
     @staticmethod
-    def urlEncode(value: Any) -> str:  # noqa: N802
+    def urlEncode(value: Any) -> str:
         return urllib.parse.quote_plus(str(value))
 
     @staticmethod
-    def urlDecode(value: Any) -> str:  # noqa: N802
+    def urlDecode(value: Any) -> str:
         return urllib.parse.unquote_plus(str(value))
 
     @staticmethod
-    def parseJson(value: Any) -> Any:  # noqa: N802
+    def parseJson(value: Any) -> Any:
         return _wrap(json.loads(str(value)))
 
 
