@@ -60,6 +60,9 @@ class Spec:
     timeout_s: float
     role: str
     env_items: tuple[tuple[str, str], ...]
+    # Which function this is: a function deleted and created again under the same name is a new function,
+    # whose first invocation is a cold start (its predecessor's environments are retired).
+    instance: str = ""
 
     @property
     def slot(self) -> tuple[str, str]:

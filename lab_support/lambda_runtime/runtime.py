@@ -361,7 +361,17 @@ def spec_for(fn: Any) -> pool_mod.Spec:
         timeout_s=float(fn.timeout or 3),
         role=str(fn.role or ""),
         env_items=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
+        instance=_instance_token(fn),
     )
+
+
+def _instance_token(fn: Any) -> str:
+    """A token stamped on the moto function object at first use: a re-created function gets a new one."""
+    token = getattr(fn, "_lab_instance", None)
+    if not token:
+        token = uuid.uuid4().hex
+        fn._lab_instance = token
+    return str(token)
 
 
 def _role_credentials(role_arn: str, function_name: str) -> dict[str, str]:
@@ -617,9 +627,16 @@ def _wait_frame(env: pool_mod.Environment, deadline: float, spec: pool_mod.Spec)
             return {"type": "timeout"}, False, peak
         try:
             frame = env.frames.get(timeout=min(0.02, remaining))
-            return frame, False, peak
         except queue.Empty:
             pass
+        else:
+            # A spike shorter than one poll still went over MemorySize (the peak RSS says so): Lambda would
+            # have killed the process, so the result does not count.
+            over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
+            if over and frame.get("type") in ("result", "init"):
+                env.kill()
+                return {"type": "eof"}, True, max(peak, hwm)
+            return frame, False, max(peak, hwm)
         over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
         peak = max(peak, hwm)
         if over:
