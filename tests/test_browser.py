@@ -46,12 +46,19 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (config / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Render every cell (no windowing), so widgets far down the notebook are in the DOM to click.
+    settings = tmp_path_factory.mktemp("lab-settings")
+    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"})
+    )
     port = _free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
          f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--expose-app-in-browser",
+         f"--LabApp.user_settings_dir={settings}",
          "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -72,8 +79,9 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
-def _open_and_run_all(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/lab/tree/{name}?token={TOKEN}")
+def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) -> None:  # type: ignore[no-untyped-def]
+    # A workspace of its own per notebook: otherwise JupyterLab restores the tabs the last test left open.
+    page.goto(f"{base}/lab/workspaces/{name.split('_')[0]}/tree/{name}?reset&token={TOKEN}")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function(
@@ -82,12 +90,22 @@ def _open_and_run_all(page, base: str, name: str) -> None:  # type: ignore[no-un
         " w.sessionContext.session.kernel.status === 'idle'; }",
         timeout=60_000,
     )
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    # Done when every code cell shows an execution count and the kernel is idle again.
+    if but_cleanup:  # the last cell stops the local services: leave them running to click on
+        page.evaluate(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " w.content.activeCellIndex = w.content.widgets.length - 1;"
+            " return window.jupyterapp.commands.execute('notebook:run-all-above'); }"
+        )
+    else:
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Done when every code cell meant to run shows an execution count and the kernel is idle again.
     page.wait_for_function(
-        "() => { const w = window.jupyterapp.shell.currentWidget;"
-        " const cells = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());"
-        " return cells.every(c => c.model.executionCount) && w.sessionContext.session.kernel.status === 'idle'; }",
+        "(skip) => { const w = window.jupyterapp.shell.currentWidget;"
+        " let cells = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());"
+        " if (skip) { cells = cells.slice(0, -1); }"
+        " const k = w.sessionContext.session && w.sessionContext.session.kernel;"
+        " return cells.every(c => c.model.executionCount) && k && k.status === 'idle'; }",
+        arg=but_cleanup,
         timeout=120_000,
     )
 
@@ -124,15 +142,20 @@ def test_request_builder_sends_from_the_browser(jupyterlab: str) -> None:
     with sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_page()
-        _open_and_run_all(page, jupyterlab, "01_what_is_an_api.ipynb")
-        send = page.locator("button.widget-button", has_text="Send").first
+        _open_and_run_all(page, jupyterlab, "01_what_is_an_api.ipynb", but_cleanup=True)
+        # The notebook's own cells leave the form on a broken body: first show that, then a GET.
+        send = page.locator("button.widget-button").first
         send.scroll_into_view_if_needed()
+        page.locator(".widget-dropdown select").first.select_option("GET")
+        path = page.locator(".widget-text input").first
+        path.fill("/notes")
         send.click()
         page.wait_for_function(
-            "() => [...document.querySelectorAll('.widget-output')].some(e => /HTTP\\/1.1 \\d{3}|\\b200\\b/.test(e.innerText))",
+            "() => [...document.querySelectorAll('.widget-output')].some(e => e.innerText.includes('200 OK'))",
             timeout=30_000,
         )
-        outputs = " ".join(page.locator(".widget-output").all_inner_texts())
-        assert "200" in outputs
+        output = " ".join(page.locator(".widget-output").all_inner_texts())
+        assert "curl -sS -X GET" in output or "curl" in output
+        assert "200 OK" in output
         assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
         browser.close()
