@@ -309,19 +309,23 @@ def test_s3_notification_needs_the_function_policy(aws) -> None:
 
 
 def test_sns_subscribe_allowed_delivery_refused_without_permission(aws) -> None:
+    import lab_support as lab
+    from lab_support import event_sources
+
     sns = aws.client("sns")
     fn_arn = _function(aws, "on-message")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)  # AWS accepts the subscription
-    before = len(iam.delivery_failures())
-    from moto.sns.models import sns_backends
-
-    sub = next(s for s in sns_backends[ACCOUNT][REGION].subscriptions.values() if s.endpoint == fn_arn)
-    # moto's own delivery path (the event_sources module may route it elsewhere when active).
-    from lab_support.iam import moto_patches
-
-    wrapper = next(w for owner, name, _o, w in moto_patches._ORIGINALS if name == "publish")
-    wrapper(sub, "hello", "mid-1")
-    failures = iam.delivery_failures()[before:]
-    assert [(f.endpoint, f.error_code) for f in failures] == [(fn_arn, "AccessDeniedException")]
-    assert failures[0].error_message == iam.invoke_denied_message("sns.amazonaws.com", fn_arn)
+    event_sources.clear_timeline()
+    sns.publish(TopicArn=topic, Message="hello")
+    lab.wait_idle(10)
+    refused = [e for e in event_sources.timeline() if e["kind"] == "sns.refused"]
+    assert len(refused) == 1 and refused[0]["source"] == fn_arn
+    assert iam.invoke_denied_message("sns.amazonaws.com", fn_arn) in refused[0]["error"]
+    assert not [e for e in event_sources.timeline() if e["kind"] == "sns.notify"]
+    # With the permission, the same publish reaches the function.
+    aws.client("lambda").add_permission(FunctionName=fn_arn, StatementId="sns", Action="lambda:InvokeFunction",
+                                        Principal="sns.amazonaws.com", SourceArn=topic)
+    sns.publish(TopicArn=topic, Message="hello again")
+    lab.wait_idle(10)
+    assert [e["source"] for e in event_sources.timeline() if e["kind"] == "sns.notify"] == [fn_arn]
