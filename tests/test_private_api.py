@@ -117,3 +117,90 @@ def test_parse_policy_accepts_escaped_json() -> None:
 def test_explain_private_on_real_account() -> None:
     text = pa.explain_private_on_real_account()
     assert "https://aws.amazon.com/privatelink/pricing/" in text and "resource policy" in text
+
+
+# -- end to end through the local gateway (lab_support/gateway/rest.py calls check_request) -------------
+E2E_VPCE = "vpce-123"
+
+
+def _deployed_mock_api(aws: lab.Session, name: str, endpoint: dict[str, Any], policy: dict[str, Any] | None) -> str:
+    """An API with GET /pets (MOCK, 200 {"pets": []}) deployed to stage "prod"."""
+    ag = aws.client("apigateway")
+    kwargs: dict[str, Any] = {"endpointConfiguration": endpoint}
+    if policy is not None:
+        kwargs["policy"] = json.dumps(policy)
+    api_id = ag.create_rest_api(name=name, **kwargs)["id"]
+    root = ag.get_resources(restApiId=api_id)["items"][0]["id"]
+    pets = ag.create_resource(restApiId=api_id, parentId=root, pathPart="pets")["id"]
+    ag.put_method(restApiId=api_id, resourceId=pets, httpMethod="GET", authorizationType="NONE")
+    ag.put_integration(restApiId=api_id, resourceId=pets, httpMethod="GET", type="MOCK",
+                       requestTemplates={"application/json": '{"statusCode": 200}'})
+    ag.put_method_response(restApiId=api_id, resourceId=pets, httpMethod="GET", statusCode="200")
+    ag.put_integration_response(restApiId=api_id, resourceId=pets, httpMethod="GET", statusCode="200",
+                                responseTemplates={"application/json": '{"pets": []}'})
+    ag.create_deployment(restApiId=api_id, stageName="prod")
+    return api_id
+
+
+def _kernel_url(aws: lab.Session, api_id: str, path: str = "pets", host: str | None = None) -> str:
+    return f"https://{host or api_id}.execute-api.{aws.region}.amazonaws.com/prod/{path}"
+
+
+def test_gateway_enforces_private_api_policy(aws: lab.Session) -> None:
+    import requests
+
+    api_id = _deployed_mock_api(aws, "private-e2e", {"types": ["PRIVATE"], "vpcEndpointIds": [E2E_VPCE]},
+                                _vpce_policy(E2E_VPCE))
+    arn = f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/prod/GET/pets"
+
+    # Not through a VPC endpoint: the three doors all answer AWS's 403.
+    for url, headers in ((_kernel_url(aws, api_id), {}),
+                         (aws.stage_url(api_id, "prod", "pets"), {}),
+                         (f"{aws.gateway_url}/prod/pets", {"Host": f"{api_id}.execute-api.{aws.region}.amazonaws.com"})):
+        r = requests.get(url, headers=headers, timeout=30)
+        assert r.status_code == 403, url
+        assert r.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+        assert r.json() == {"Message": "User: anonymous is not authorized to perform: execute-api:Invoke on "
+                                       f"resource: {arn}"}
+    # Through another VPC endpoint: the Deny statement matches.
+    r = requests.get(_kernel_url(aws, api_id), headers={"X-Lab-Source-Vpce": "vpce-456"}, timeout=30)
+    assert r.status_code == 403 and r.json()["Message"].endswith(" with an explicit deny")
+
+    # Through vpce-123: the header (kernel and loopback doors) or the alias host name.
+    r = requests.get(_kernel_url(aws, api_id), headers={"X-Lab-Source-Vpce": E2E_VPCE}, timeout=30)
+    assert (r.status_code, r.json()) == (200, {"pets": []})
+    r = requests.get(aws.stage_url(api_id, "prod", "pets"), headers={"X-Lab-Source-Vpce": E2E_VPCE}, timeout=30)
+    assert (r.status_code, r.json()) == (200, {"pets": []})
+    r = requests.get(_kernel_url(aws, api_id, host=f"{api_id}-{E2E_VPCE}"), timeout=30)
+    assert (r.status_code, r.json()) == (200, {"pets": []})
+    r = requests.get(f"{aws.gateway_url}/prod/pets", headers={"Host": f"{api_id}-{E2E_VPCE}.execute-api."
+                                                                       f"{aws.region}.amazonaws.com"}, timeout=30)
+    assert (r.status_code, r.json()) == (200, {"pets": []})
+    # An alias name for an endpoint that is not associated with the API does not exist on AWS.
+    r = requests.get(_kernel_url(aws, api_id, host=f"{api_id}-vpce-456"), timeout=30)
+    assert r.status_code == 403
+
+
+def test_gateway_leaves_regional_api_alone(aws: lab.Session) -> None:
+    import requests
+
+    api_id = _deployed_mock_api(aws, "regional-e2e", {"types": ["REGIONAL"]}, None)
+    for headers in ({}, {"X-Lab-Source-Vpce": E2E_VPCE}):
+        r = requests.get(_kernel_url(aws, api_id), headers=headers, timeout=30)
+        assert (r.status_code, r.json()) == (200, {"pets": []})
+    r = requests.get(aws.stage_url(api_id, "prod", "pets"), timeout=30)
+    assert (r.status_code, r.json()) == (200, {"pets": []})
+
+
+def test_gateway_applies_a_regional_api_resource_policy(aws: lab.Session) -> None:
+    """Resource policies work on public APIs too: here one denies a source IP range."""
+    import requests
+
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}},
+    ]}
+    api_id = _deployed_mock_api(aws, "regional-policy", {"types": ["REGIONAL"]}, policy)
+    r = requests.get(aws.stage_url(api_id, "prod", "pets"), timeout=30)
+    assert r.status_code == 403 and r.json()["Message"].endswith(" with an explicit deny")

@@ -22,10 +22,13 @@ from werkzeug.wrappers import Request, Response
 from . import http_api, logs, rest
 from .common import Incoming, json_response, trace_id
 
-HOST_RE = re.compile(r"^(?P<api>[A-Za-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?::\d+)?$")
+# A PRIVATE API's Route 53 alias, {api-id}-{vpce-id}.execute-api..., reaches the same API
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-test-invoke-url.html).
+HOST_RE = re.compile(r"^(?P<api>[A-Za-z0-9]+)(?P<vpce>-vpce-[0-9a-z]+)?\.execute-api\.(?P<region>[a-z0-9-]+)"
+                     r"\.amazonaws\.com(?::\d+)?$")
 LOCAL_RE = re.compile(r"^/restapis/(?P<api>[^/]+)/(?:(?P<stage>[^/]+)/)?_user_request_(?P<path>/.*)?$")
 # What the kernel's `requests` calls look like (any method; the query string may follow).
-URL_RE = re.compile(r"^https?://[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(:\d+)?(/.*)?$")
+URL_RE = re.compile(r"^https?://[A-Za-z0-9]+(?:-vpce-[0-9a-z]+)?\.execute-api\.[a-z0-9-]+\.amazonaws\.com(:\d+)?(/.*)?$")
 
 
 @dataclass
@@ -139,7 +142,10 @@ def _incoming(request: Request, api_id: str, region: str, stage: str, path: str)
     # and X-Amzn-Trace-Id headers AWS adds.
     headers = [(k, v) for k, v in request.headers.items() if k.lower() not in ("host", "content-length")
                or (k.lower() == "content-length" and inc.body)]
-    headers.append(("Host", inc.domain_name))
+    # ... except a PRIVATE API's alias name, which says which VPC endpoint the request came through
+    # (read by lab_support.private_api.check_request).
+    alias = HOST_RE.match(request.host or "")
+    headers.append(("Host", request.host.split(":")[0] if alias and alias.group("vpce") else inc.domain_name))
     headers.append(("X-Amzn-Trace-Id", trace_id(inc.epoch_ms)))
     headers.append(("X-Forwarded-For", inc.source_ip))
     headers.append(("X-Forwarded-Port", "443"))

@@ -143,6 +143,10 @@ def serve(api: Any, inc: Incoming, *, endpoint_url: str) -> tuple[Response, dict
         return _gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", ctx, inc), ctx, log, stage
     resource_path = resource.get_path()
     ctx.update(resourceId=resource.id, resourcePath=resource_path)
+    denied = _resource_policy_denies(api, inc)
+    if denied is not None:
+        log.error("Execution failed: the API's resource policy does not allow execute-api:Invoke for this request")
+        return denied, ctx, log, stage
     stage_vars = dict(stage.variables or {})
     log.info(f"Starting execution for request: {inc.request_id}")
     log.info(f"HTTP Method: {inc.method}, Resource Path: {inc.path}")
@@ -185,6 +189,23 @@ def serve(api: Any, inc: Incoming, *, endpoint_url: str) -> tuple[Response, dict
     ctx["integrationLatency"] = int((time.monotonic() - started) * 1000)
     log.info(f"Method completed with status: {response.status_code}")
     return response, ctx, log, stage
+
+
+def _resource_policy_denies(api: Any, inc: Incoming) -> Response | None:
+    """PRIVATE endpoint / resource policy check (:func:`lab_support.private_api.check_request`).
+
+    ``None`` lets the request go on to its integration; otherwise the AWS-shaped 403
+    (``x-amzn-ErrorType: AccessDeniedException``). APIs that are not PRIVATE and have no resource
+    policy pass at once. https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies.html
+    """
+    from ..private_api import check_request
+
+    denied = check_request(api, stage=inc.stage, method=inc.method, path=inc.path, headers=dict(inc.headers),
+                           source_ip=inc.source_ip, region=inc.region)
+    if denied is None:
+        return None
+    status, headers, body = denied
+    return Response(body, status=status, headers=Headers(list(headers.items())))
 
 
 class _ProxyError(Exception):
