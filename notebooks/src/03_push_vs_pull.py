@@ -1,0 +1,855 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 03 · Push vs pull
+#
+# A Lambda function does nothing until something invokes it. Some AWS services **push** events to the function
+# (S3 tells Lambda "an object was created"); for others, queues and streams, Lambda itself **pulls**: it polls the
+# source and invokes the function with batches of records. This notebook builds both, for real: uploads that
+# trigger a function, a queue and a stream that Lambda reads, failures, retries and dead-letter queues.
+#
+# **Learning objectives**
+# - tell push (S3, SNS…) from pull (SQS, Kinesis…: an *event source mapping*), and say who needs which permission
+# - connect an S3 bucket to a function: resource-based policy, notification, prefix/suffix filters, the event shape
+# - explain what Lambda does when an asynchronous invocation fails: retries, `MaximumRetryAttempts`, destinations
+# - connect an SQS queue to a function: execution-role permissions, `BatchSize`, batching window, deletes on
+#   success, retries after the visibility timeout, redrive to a dead-letter queue, partial batch responses
+# - read a Kinesis stream in order per shard, from `TRIM_HORIZON` or `LATEST`; pause and resume a mapping
+#
+# **Time**: about 40 minutes
+#
+# **Prerequisites**: [00 · Start here](00_start_here.ipynb); notebook 02 (execution roles, resource-based
+# policies, synchronous and asynchronous invocation) helps.
+
+# %% slideshow={"slide_type": "skip"}
+import lab_support as lab
+aws = lab.start()
+lab.use_course_style()
+aws
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Run all cells before presenting (about 20 s). Handlers really run in worker processes;
+# S3, SQS and Kinesis are moto, and the Lambda service's pollers and asynchronous queue are `lab_support`'s
+# (`lab_support/event_sources/`). AWS's fixed delays (1 and 2 minutes between async retries, the 30 s visibility
+# timeout, batching windows) run on a fast clock: `lab.time_scale = 60` AWS seconds per local second. Say so when
+# the retry cell pauses for 3 s. Everything a student types is plain boto3 and runs unchanged on a real account.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Two ways an event reaches a function
+#
+# The lecture notes:
+#
+# > **Push Mode** — an external service pushes an event into Lambda and triggers the function. … e.g. S3 Event
+# > Notification to trigger Lambda Function. … the service that's the source of the event requires rights to
+# > invoke the Lambda function.
+# >
+# > **Pull Mode** — Services like SQS and Kinesis that do not push events directly to invoke Lambda. For these
+# > event sources, Lambda as a service polls them for events and invokes the Lambda function.
+#
+# ```mermaid
+# flowchart LR
+#     subgraph push["push: the source invokes"]
+#         up["you: PutObject"] --> s3[("S3 bucket")]
+#         s3 -- "Invoke (async), as s3.amazonaws.com<br/>allowed by the function's resource policy" --> f1["function"]
+#     end
+#     subgraph pull["pull: Lambda polls"]
+#         prod["producer: SendMessage"] --> q[("SQS queue")]
+#         esm["event source mapping<br/>(Lambda's poller)"] -- "ReceiveMessage, DeleteMessage<br/>with the function's execution role" --> q
+#         esm -- "Invoke (sync), a batch" --> f2["function"]
+#     end
+# ```
+#
+# Who needs permission differs: in push mode **the source** must be allowed to invoke the function (its
+# *resource-based policy*); in pull mode **the function's execution role** must be allowed to read the source.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **📅 Update to the lecture notes.** The notes name SQS and Kinesis as the pull sources. AWS now calls the
+# > pulling resource an **event source mapping** and lists more sources: Amazon SQS, Amazon Kinesis, Amazon
+# > DynamoDB Streams, Amazon MSK, self-managed Apache Kafka, Amazon MQ and Amazon DocumentDB
+# > ([Lambda event source mappings](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html)).
+# > And "push" comes in two kinds: a service that waits for the answer invokes *synchronously* (API Gateway),
+# > one that does not invokes *asynchronously* (S3, SNS): see the table at the end of this notebook, from
+# > [Invoking Lambda with events from other AWS services](https://docs.aws.amazon.com/lambda/latest/dg/lambda-services.html).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Plain boto3 clients, and a few small helpers used all along: `handler_output` reads what a function printed
+# from its CloudWatch Logs log group (`/aws/lambda/<name>`); `queue` creates an SQS queue (or finds it) and
+# empties it, `depth` counts its messages; `role` makes an execution role with given AWS managed policies;
+# `no_mappings` and `track_mapping` keep re-runs clean.
+
+# %% slideshow={"slide_type": "fragment"}
+import json
+import time
+
+import boto3
+
+s3 = boto3.client("s3")
+lam = boto3.client("lambda")
+logs = boto3.client("logs")
+sqs = boto3.client("sqs")
+iam = boto3.client("iam")
+kinesis = boto3.client("kinesis")
+
+
+def now_ms():
+    """Milliseconds since the epoch: log events after this moment are "new"."""
+    return int(time.time() * 1000)
+
+
+def handler_output(function_name, since):
+    """What the function printed since `since` (ms), oldest first: START/END/REPORT lines and tracebacks left out."""
+    lines, kwargs = [], {"logGroupName": f"/aws/lambda/{function_name}", "startTime": since}
+    while True:
+        try:
+            page = logs.filter_log_events(**kwargs)
+        except logs.exceptions.ResourceNotFoundException:
+            return lines  # the function has not logged anything yet
+        for event in page["events"]:
+            message = event["message"].rstrip("\n")
+            if not message.startswith(("START RequestId", "END RequestId", "REPORT RequestId")):
+                lines.append(message.splitlines()[0])
+        if "nextToken" not in page:
+            return lines
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def queue(name, **attributes):
+    """Create the queue (or find it), set `attributes`, purge it, and return (url, arn)."""
+    try:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        url = sqs.create_queue(QueueName=name, tags=aws.tags)["QueueUrl"]
+        aws.track(f"SQS queue {name}", lambda: sqs.delete_queue(QueueUrl=url))
+    if attributes:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={k: str(v) for k, v in attributes.items()})
+    try:
+        sqs.purge_queue(QueueUrl=url)
+    except sqs.exceptions.PurgeQueueInProgress:  # AWS allows one purge a minute
+        pass
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def depth(url):
+    """Messages in the queue, visible or in flight."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+MANAGED = "arn:aws:iam::aws:policy/service-role/"
+
+
+def role(name, *managed_policies):
+    """An execution role with exactly these AWS managed policies attached; returns its ARN."""
+    try:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
+                              Tags=aws.tag_list)["Role"]["Arn"]
+
+        def delete():
+            for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
+            for p in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=name, PolicyName=p)
+            iam.delete_role(RoleName=name)
+
+        aws.track(f"IAM role {name}", delete)
+    wanted = {MANAGED + p for p in managed_policies}
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
+    for arn_ in attached - wanted:
+        iam.detach_role_policy(RoleName=name, PolicyArn=arn_)
+    for arn_ in wanted - attached:
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn_)
+    return arn
+
+
+def no_mappings(function_name):
+    """Delete the function's event source mappings (so a re-run starts from none)."""
+    for m in lam.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]:
+        lam.delete_event_source_mapping(UUID=m["UUID"])
+
+
+def track_mapping(mapping, description):
+    """Register the mapping's deletion with the cleanup cell (a mapping already gone is fine)."""
+    def delete():
+        try:
+            lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        except lam.exceptions.ResourceNotFoundException:
+            pass
+    aws.track(f"event source mapping {description}", delete)
+
+
+print("clients and helpers ready; AWS seconds per local second:", lab.time_scale)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Push: S3 invokes a function
+#
+# When an object is created, S3 sends an *event notification* to the function: it calls Lambda's Invoke API
+# **asynchronously**, as the service principal `s3.amazonaws.com`. So the function's resource-based policy must
+# allow that principal, and S3 checks it when you configure the notification
+# ([Process Amazon S3 event notifications with Lambda](https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html)).
+#
+# ```mermaid
+# sequenceDiagram
+#     participant You
+#     participant S3 as S3 bucket
+#     participant L as Lambda service
+#     participant F as function nb03-on-upload
+#     You->>S3: PutBucketNotificationConfiguration
+#     S3->>L: may s3.amazonaws.com invoke nb03-on-upload? (resource-based policy)
+#     You->>S3: PutObject photos/my cat.jpg
+#     S3-->>You: 200 OK (does not wait for the function)
+#     S3->>L: Invoke, InvocationType=Event, {"Records": [...]}
+#     L-->>S3: 202 Accepted (queued)
+#     L->>F: handler(event, context)
+# ```
+#
+# The bucket and the function. The handler prints the event it receives, then the key of each object, decoded.
+
+# %% slideshow={"slide_type": "subslide"}
+BUCKET = f"nb03-uploads-{aws.account_id}"  # bucket names are global on AWS: the account id keeps it ours
+
+
+
+def bucket(name):
+    """Create the bucket unless it exists (tagged, and emptied then deleted by the cleanup cell)."""
+    if name in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        return
+
+    def delete():
+        for obj in s3.list_objects_v2(Bucket=name).get("Contents", []):
+            s3.delete_object(Bucket=name, Key=obj["Key"])
+        s3.delete_bucket(Bucket=name)
+
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": aws.tag_list})
+    aws.track(f"S3 bucket {name}", delete)
+
+
+bucket(BUCKET)
+
+ON_UPLOAD = '''
+import json
+from urllib.parse import unquote_plus
+
+
+def handler(event, context):
+    print(json.dumps(event))                                  # the event exactly as S3 sent it
+    for record in event["Records"]:
+        key = unquote_plus(record["s3"]["object"]["key"])     # keys arrive URL-encoded
+        print(f"new object: {key!r}, {record['s3']['object']['size']} bytes")
+'''
+on_upload = lab.create_function("nb03-on-upload", ON_UPLOAD)
+s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})  # start from none
+try:
+    lam.remove_permission(FunctionName="nb03-on-upload", StatementId="allow-s3-uploads")
+except lam.exceptions.ResourceNotFoundException:
+    pass  # first run: there is no permission yet
+print(on_upload["FunctionArn"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Ask S3 to notify the function about every new object. The function's policy does not mention S3 yet:
+
+# %% slideshow={"slide_type": "fragment"}
+notification = {"LambdaFunctionConfigurations": [{
+    "Id": "every-new-object",
+    "LambdaFunctionArn": on_upload["FunctionArn"],
+    "Events": ["s3:ObjectCreated:*"],
+}]}
+try:
+    s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=notification)
+except s3.exceptions.ClientError as err:
+    print(err.response["Error"]["Code"], "-", err.response["Error"]["Message"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# That is S3's answer on AWS too: it validates the destination by checking that it may invoke the function.
+# Grant it with `AddPermission`. `SourceArn` (this bucket) and `SourceAccount` (this account) stop *any* bucket
+# from invoking the function through S3, the "confused deputy" problem
+# ([resource-based policies for Lambda](https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html)):
+
+# %% slideshow={"slide_type": "fragment"}
+statement = lam.add_permission(
+    FunctionName="nb03-on-upload",
+    StatementId="allow-s3-uploads",
+    Action="lambda:InvokeFunction",
+    Principal="s3.amazonaws.com",
+    SourceArn=f"arn:aws:s3:::{BUCKET}",
+    SourceAccount=aws.account_id,
+)["Statement"]
+print(json.dumps(json.loads(statement), indent=2))
+
+# %% slideshow={"slide_type": "fragment"}
+s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=notification)
+for config in s3.get_bucket_notification_configuration(Bucket=BUCKET)["LambdaFunctionConfigurations"]:
+    print(config["Id"], config["Events"], "->", config["LambdaFunctionArn"].split(":")[-1])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Upload, and read what the function received
+#
+# A key with a space and a slash. `PutObject` returns at once; the function runs a moment later, so we wait
+# (`lab.wait_idle()`: until the local Lambda has nothing pending), then read the function's log. Three values
+# change on every upload (S3's request ids and the event's `sequencer`); they are shown as `…`.
+
+# %% slideshow={"slide_type": "fragment"}
+since = now_ms()
+s3.put_object(Bucket=BUCKET, Key="photos/my cat.jpg", Body=b"meow")
+lab.wait_idle()
+
+VARIES = {"x-amz-request-id", "x-amz-id-2", "sequencer"}
+
+
+def masked(value):
+    """The event with the values that change on every upload replaced by '…'."""
+    if isinstance(value, dict):
+        return {k: "…" if k in VARIES else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+printed = handler_output("nb03-on-upload", since)
+print(json.dumps(masked(json.loads(printed[0])), indent=2))
+print(printed[1])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The shape is AWS's
+# ([event message structure](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)):
+# one `Records` entry per object, `eventName` without the `s3:` prefix, the bucket and the object. The key is
+# **URL-encoded**, `photos/my+cat.jpg`: a space becomes `+` (and `+` itself `%2B`), while `/` stays. A handler that
+# used the key as-is would ask S3 for an object that does not exist; hence `unquote_plus` in the handler.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Ask: who waited for the function? Nobody — `put_object` returned before the handler ran,
+# that is what asynchronous means. Then point at the policy statement: `Principal` is the *service*, and the two
+# conditions tie it to this bucket in this account. On AWS, the console's "Add trigger" writes the same statement.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Filters: only some objects
+#
+# A notification can be limited to keys that start with a **prefix** and end with a **suffix** (one of each;
+# no wildcards) ([event notification filtering](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html)).
+# Only `.jpg` files under `photos/`:
+
+# %% slideshow={"slide_type": "fragment"}
+notification["LambdaFunctionConfigurations"][0]["Filter"] = {"Key": {"FilterRules": [
+    {"Name": "prefix", "Value": "photos/"},
+    {"Name": "suffix", "Value": ".jpg"},
+]}}
+s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=notification)
+
+since = now_ms()
+for key in ["photos/dog.jpg", "photos/dog.png", "docs/dog.jpg", "photos/2024/party.jpg"]:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"...")
+lab.wait_idle()
+received = sorted(line for line in handler_output("nb03-on-upload", since) if line.startswith("new object"))
+print("\n".join(received))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## When a pushed event fails: retries
+#
+# S3 got its `202` long ago; nobody is waiting for the answer. So when the function fails, **Lambda** retries:
+# by default twice more, waiting about **1 minute** before the second attempt and **2 minutes** before the third
+# ([error handling for asynchronous invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)).
+#
+# ```mermaid
+# sequenceDiagram
+#     participant C as caller (S3, SNS, you)
+#     participant Q as Lambda's event queue
+#     participant F as function
+#     C->>Q: Invoke, InvocationType=Event
+#     Q-->>C: 202 Accepted
+#     Q->>F: attempt 1
+#     F--xQ: error
+#     Note over Q: wait ~1 min
+#     Q->>F: attempt 2
+#     F--xQ: error
+#     Note over Q: wait ~2 min
+#     Q->>F: attempt 3
+#     F--xQ: error
+#     Note over Q: discard, or send a record to the on-failure destination
+# ```
+#
+# Waiting three minutes in class is no fun: here AWS's fixed delays run on a fast clock (`lab.time_scale` AWS
+# seconds per local second, 60 by default), so the three attempts take about 3 s. The function's own code is
+# never sped up.
+
+# %% slideshow={"slide_type": "subslide"}
+FAILS = '''
+def handler(event, context):
+    print(f"attempt for order {event['order']}, request {context.aws_request_id}")
+    raise RuntimeError("payment service unavailable")
+'''
+lab.create_function("nb03-always-fails", FAILS, role=role("nb03-async-role", "AWSLambdaBasicExecutionRole"))
+try:
+    lam.delete_function_event_invoke_config(FunctionName="nb03-always-fails")  # back to AWS's defaults
+except lam.exceptions.ResourceNotFoundException:
+    pass
+
+since = now_ms()
+response = lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 42}))
+print("StatusCode:", response["StatusCode"], "(queued; the caller does not learn about the error)")
+
+# %% slideshow={"slide_type": "fragment"}
+lab.wait_idle()
+for line in handler_output("nb03-always-fails", since):
+    print(line)
+for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fails")[-2:]:
+    print("Lambda:", entry["note"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Three attempts, one request id: it is the same event each time. A failure is silent: the event is simply
+# dropped after the last attempt. Two settings change that
+# ([configuring asynchronous invocation](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html)):
+#
+# - `MaximumRetryAttempts` (0–2) and `MaximumEventAgeInSeconds` (60 s – 6 h): how hard Lambda tries;
+# - an **on-failure destination** (an SQS queue, SNS topic, Lambda function, EventBridge bus or S3 bucket) that
+#   receives an *invocation record* about every event that failed for good
+#   ([retain records](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)).
+#
+# The execution role sends that record, so it needs `sqs:SendMessage` on the queue.
+
+# %% slideshow={"slide_type": "fragment"}
+failed_url, failed_arn = queue("nb03-failed-events")
+iam.put_role_policy(RoleName="nb03-async-role", PolicyName="send-failures", PolicyDocument=json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": failed_arn}]}))
+
+lam.put_function_event_invoke_config(
+    FunctionName="nb03-always-fails",
+    MaximumRetryAttempts=0,
+    DestinationConfig={"OnFailure": {"Destination": failed_arn}},
+)
+since = now_ms()
+lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 43}))
+lab.wait_idle()
+attempts = [line for line in handler_output("nb03-always-fails", since) if line.startswith("attempt")]
+print(len(attempts), "attempt (MaximumRetryAttempts=0)")
+
+# %% slideshow={"slide_type": "fragment"}
+message = sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=1)["Messages"][0]
+record = json.loads(message["Body"])
+record["responsePayload"].pop("stackTrace")  # file paths; the error type and message are what matter
+print(json.dumps(record, indent=2))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The record is how you find out, hours later, which order failed and why: `requestPayload`
+# is the original event, `condition` says why Lambda gave up (`RetriesExhausted` or `EventAgeExceeded`),
+# `responsePayload` is the function's error. Older setups use a dead-letter queue on the function
+# (`DeadLetterConfig`, SQS or SNS), which receives only the event with the error in message attributes; a
+# destination receives the whole invocation record, and can also be notified on success.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Your turn: set-up for exercise 03.1
+#
+# This cell prepares a bucket `nb03-exercise-<account id>` and a function `nb03-thumbnailer`, not yet
+# connected (running it again puts them back in that state).
+
+# %% slideshow={"slide_type": "-"}
+EXERCISE_BUCKET = f"nb03-exercise-{aws.account_id}"
+bucket(EXERCISE_BUCKET)
+thumbnailer = lab.create_function("nb03-thumbnailer", '''
+def handler(event, context):
+    for record in event["Records"]:
+        print("thumbnail for", record["s3"]["object"]["key"])
+''')
+s3.put_bucket_notification_configuration(Bucket=EXERCISE_BUCKET, NotificationConfiguration={})  # unsolved again
+try:
+    for old in json.loads(lam.get_policy(FunctionName="nb03-thumbnailer")["Policy"])["Statement"]:
+        lam.remove_permission(FunctionName="nb03-thumbnailer", StatementId=old["Sid"])
+except lam.exceptions.ResourceNotFoundException:
+    pass  # no policy yet
+print("bucket:", EXERCISE_BUCKET, "| function:", thumbnailer["FunctionArn"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 03.1 — only PNG images
+#
+# Make S3 invoke `nb03-thumbnailer` **for new objects under `images/` whose name ends in `.png`, and for nothing
+# else** (not for `.jpg`, not for `.png` elsewhere, not for deletions). You need two calls: one on the Lambda
+# side, one on the S3 side. The check uploads a few test objects and looks at which ones invoked the function.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+
+lab.check("03.1")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Pull: Lambda reads an SQS queue
+#
+# A queue does not invoke anybody. Instead you create an **event source mapping**: a Lambda resource that polls
+# the queue (long polling), gathers messages into a batch, invokes the function **synchronously** with the batch,
+# and deletes the messages when the function succeeds
+# ([using Lambda with Amazon SQS](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)).
+#
+# ```mermaid
+# sequenceDiagram
+#     participant P as producer
+#     participant Q as SQS queue
+#     participant M as event source mapping (Lambda)
+#     participant F as function
+#     P->>Q: SendMessage ×5
+#     loop polling
+#         M->>Q: ReceiveMessage (up to BatchSize)
+#         Q-->>M: messages (now invisible)
+#         M->>F: Invoke (sync) {"Records": [...]}
+#         F-->>M: success
+#         M->>Q: DeleteMessage ×5
+#     end
+# ```
+#
+# Here it is Lambda that calls SQS, **with the function's execution role**. A role with only the basic logging
+# permissions first:
+
+# %% slideshow={"slide_type": "subslide"}
+reader_role = role("nb03-queue-reader", "AWSLambdaBasicExecutionRole")  # logs only, nothing about SQS
+ORDER_WORKER = '''
+def handler(event, context):
+    bodies = [record["body"] for record in event["Records"]]
+    print(f"batch of {len(bodies)}: {bodies}")
+'''
+lab.create_function("nb03-order-worker", ORDER_WORKER, role=reader_role)
+no_mappings("nb03-order-worker")
+orders_url, orders_arn = queue("nb03-orders")
+
+for n in range(1, 6):  # messages waiting before any mapping exists
+    sqs.send_message(QueueUrl=orders_url, MessageBody=f"order {n}")
+print("messages waiting:", depth(orders_url))
+
+# %% slideshow={"slide_type": "fragment"}
+try:
+    lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker", BatchSize=10)
+except lam.exceptions.InvalidParameterValueException as err:
+    print(err.response["Error"]["Code"], "-", err.response["Error"]["Message"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Lambda checks the role when the mapping is created. It needs `sqs:ReceiveMessage`, `sqs:DeleteMessage` and
+# `sqs:GetQueueAttributes` on the queue; the AWS managed policy `AWSLambdaSQSQueueExecutionRole` grants them
+# ([execution role permissions for SQS](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
+
+# %% slideshow={"slide_type": "fragment"}
+role("nb03-queue-reader", "AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole")
+mapping = lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
+                                          BatchSize=10)
+track_mapping(mapping, "nb03-orders -> nb03-order-worker")
+print({k: mapping[k] for k in ("UUID", "State", "BatchSize", "EventSourceArn")})
+
+# %% slideshow={"slide_type": "fragment"}
+since = now_ms()
+lab.wait_idle()
+print("\n".join(handler_output("nb03-order-worker", since)))
+print("messages left in the queue:", depth(orders_url))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The five messages that were waiting came in **one** invocation: a batch of up to `BatchSize` (default 10 for
+# SQS, up to 10,000). Once the function returned, the mapping deleted them: nobody called `DeleteMessage` in the
+# handler. The event has one record per message (`messageId`, `receiptHandle`, `body`, `attributes`,
+# `eventSource: aws:sqs`…; [SQS event example](https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Batches over time: `BatchSize` and the batching window
+#
+# Two settings shape the batches
+# ([batching behaviour](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html#invocation-eventsourcemapping-batching)):
+#
+# - `BatchSize`: the **most** records in one invocation, not a target;
+# - `MaximumBatchingWindowInSeconds` (0–300 s): how long Lambda may keep gathering before it invokes. With 0
+#   (the SQS default) it invokes as soon as it has something.
+#
+# One experiment, three queues, each with its own function and mapping. A producer sends a burst of 10
+# messages, then one message every 6 s (AWS time), to all three queues at once.
+
+# %% slideshow={"slide_type": "subslide"}
+SETTINGS = {  # queue and function name: (BatchSize, MaximumBatchingWindowInSeconds)
+    "nb03-batch-size-1": (1, 0),
+    "nb03-batch-size-10": (10, 0),
+    "nb03-batch-window-20s": (10, 20),
+}
+queues = {}
+for name, (size, window) in SETTINGS.items():
+    url, arn = queue(name)
+    lab.create_function(name, ORDER_WORKER, role=reader_role)  # one function per queue, so they do not compete
+    no_mappings(name)
+    lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))  # warm up: no cold start in the plot
+    m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=size,
+                                        MaximumBatchingWindowInSeconds=window)
+    track_mapping(m, name)
+    queues[name] = (url, arn)
+
+start = time.time()
+sent = [start] * 10  # when each message was sent (the same moment for all three queues)
+for url, _ in queues.values():  # a burst of 10
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"burst {i}"} for i in range(10)])
+for i in range(10):  # then one every 6 s (AWS time)
+    time.sleep(6 / lab.time_scale)
+    sent.append(time.time())
+    for url, _ in queues.values():
+        sqs.send_message(QueueUrl=url, MessageBody=f"single {i}")
+lab.wait_idle()
+
+batches = {name: [b for b in lab.event_sources.timeline("sqs.batch", arn) if b["start"] >= start]
+           for name, (_, arn) in queues.items()}
+for name, (size, window) in SETTINGS.items():
+    processed = sorted(m for b in batches[name] for m in b["ids"])
+    print(f"{name:22} BatchSize={size:<3} window={window:>2} s: {len(sent)} sent, "
+          f"{len(processed)} processed, each once: {len(set(processed)) == len(sent)}, "
+          f"no batch above BatchSize: {max(b['size'] for b in batches[name]) <= size}")
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+
+fig, axes = plt.subplots(len(SETTINGS), 1, sharex=True, figsize=(11, 7.5))
+for ax, (name, (size, window)) in zip(axes, SETTINGS.items(), strict=True):
+    aws_time = [(b["start"] - start) * lab.time_scale for b in batches[name]]
+    ax.bar(aws_time, [b["size"] for b in batches[name]], width=1.2, align="edge", color="C0", label="one invocation")
+    ax.plot([(t - start) * lab.time_scale for t in sent], [0] * len(sent), "|", color="C3", markersize=14,
+            label="message sent")
+    ax.set_title(f"BatchSize {size}, window {window} s: {len(batches[name])} invocations", loc="left", fontsize=15)
+    ax.set_ylim(-0.8, 11)
+    ax.set_ylabel("records")
+axes[0].legend(loc="upper right", ncol=2)
+axes[-1].set_xlabel("seconds since the first message (AWS time)")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Read it top to bottom:
+#
+# - **BatchSize 1**: one invocation per message — 20 invocations, the most overhead, the least waiting.
+# - **BatchSize 10, no window**: the burst goes in (about) one batch; after that each single message is invoked at
+#   once, alone. `BatchSize` is only a maximum.
+# - **BatchSize 10, window 20 s**: Lambda waits up to 20 s to fill a batch, so the trickle is processed in fewer,
+#   larger batches — at the price of latency (a message may wait up to the window).
+#
+# Batch composition depends on timing, so it differs slightly from run to run (on AWS as well); totals do not.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Trade-off to make explicit: fewer invocations (cost, downstream load) vs latency. With SQS,
+# a `BatchSize` above 10 requires a batching window of at least 1 s. Run the two cells again: the bars move a
+# little, the totals do not. That is also why the stored output prints only totals.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## When a batch fails: visibility timeout, redrive, partial batch responses
+#
+# A mapping never drops messages by itself. When the function fails, the batch is **not** deleted: its messages
+# become visible again after the queue's **visibility timeout** and are received again. Each receive increments
+# `ApproximateReceiveCount`; once it reaches the queue's `maxReceiveCount` (its *redrive policy*), SQS moves the
+# message to the **dead-letter queue**
+# ([SQS dead-letter queues](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)).
+#
+# ```mermaid
+# flowchart LR
+#     q[("queue")] -- "receive (count + 1)" --> f["function"]
+#     f -- "success" --> del["deleted"]
+#     f -- "failure" --> wait["invisible for the<br/>visibility timeout"] --> q
+#     q -- "count = maxReceiveCount" --> dlq[("dead-letter queue")]
+# ```
+#
+# By default one bad message fails **its whole batch**, so the good ones are processed again too. With
+# `FunctionResponseTypes=["ReportBatchItemFailures"]` the function returns the ids of the messages that failed,
+# and only those come back
+# ([partial batch responses](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
+
+# %% slideshow={"slide_type": "subslide"}
+JOB_WORKER = '''
+def handler(event, context):
+    failures = []
+    for record in event["Records"]:
+        print(f"{record['body']!r}: receive #{record['attributes']['ApproximateReceiveCount']}")
+        if "poison" in record["body"]:
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}       # only these messages come back
+'''
+lab.create_function("nb03-job-worker", JOB_WORKER, role=reader_role)
+no_mappings("nb03-job-worker")
+jobs_dlq_url, jobs_dlq_arn = queue("nb03-jobs-dlq")
+jobs_url, jobs_arn = queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
+    {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": 3}))
+
+jobs_mapping = lam.create_event_source_mapping(
+    EventSourceArn=jobs_arn, FunctionName="nb03-job-worker", BatchSize=10,
+    FunctionResponseTypes=["ReportBatchItemFailures"],
+    Enabled=False,  # paused: messages wait in the queue
+)
+track_mapping(jobs_mapping, "nb03-jobs -> nb03-job-worker")
+sqs.send_message_batch(QueueUrl=jobs_url, Entries=[
+    {"Id": str(i), "MessageBody": body} for i, body in enumerate(["job 1", "poison job", "job 2"])])
+time.sleep(0.2)
+print("mapping:", lam.get_event_source_mapping(UUID=jobs_mapping["UUID"])["State"],
+      "| messages waiting:", depth(jobs_url))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A disabled mapping does not poll: the messages wait. Enable it, and watch the poison message come back every
+# visibility timeout (30 s on AWS, 0.5 s here) until its third receive:
+
+# %% slideshow={"slide_type": "fragment"}
+since = now_ms()
+lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
+lab.wait_idle()
+print("\n".join(handler_output("nb03-job-worker", since)))
+print("left in nb03-jobs:", depth(jobs_url))
+dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+print("in nb03-jobs-dlq:", [m["Body"] for m in dead])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `job 1` and `job 2` ran once and were deleted; `poison job` was received three times (`maxReceiveCount`), then
+# SQS moved it to the dead-letter queue, where someone can look at it. Without `ReportBatchItemFailures` the
+# handler would have to raise an error, and `job 1` and `job 2` would have been retried with it.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Pull from a stream: Kinesis, in order per shard
+#
+# A Kinesis stream is split into **shards**; a record's partition key decides its shard. The mapping reads each
+# shard **in order** and invokes the function with one shard's records at a time; records stay in the stream
+# after they are processed (a stream is not a queue)
+# ([using Lambda with Kinesis](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)).
+# `StartingPosition` says where a new mapping begins: `TRIM_HORIZON` (the oldest record still in the stream),
+# `LATEST` (only records added from now on) or `AT_TIMESTAMP`.
+#
+# ```mermaid
+# flowchart LR
+#     p["put_record<br/>PartitionKey=alice / bob / carol"] --> s0["shard 0"] & s1["shard 1"]
+#     s0 --> m1["mapping TRIM_HORIZON"] --> f1["nb03-clicks-from-start"]
+#     s1 --> m1
+#     s0 --> m2["mapping LATEST"] --> f2["nb03-clicks-from-now"]
+#     s1 --> m2
+# ```
+
+# %% slideshow={"slide_type": "subslide"}
+STREAM = "nb03-clicks"
+stream_since = now_ms()
+if STREAM in kinesis.list_streams()["StreamNames"]:  # start from an empty stream on every run
+    kinesis.delete_stream(StreamName=STREAM)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=STREAM)
+kinesis.create_stream(StreamName=STREAM, ShardCount=2)
+kinesis.get_waiter("stream_exists").wait(StreamName=STREAM)
+kinesis.add_tags_to_stream(StreamName=STREAM, Tags=aws.tags)
+stream_arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def delete_stream():
+    try:
+        kinesis.delete_stream(StreamName=STREAM)
+    except kinesis.exceptions.ResourceNotFoundException:
+        pass  # already gone
+
+
+aws.track(f"Kinesis stream {STREAM}", delete_stream)
+
+for user in ["alice", "bob"]:  # two records per user before any mapping exists
+    for i in range(2):
+        kinesis.put_record(StreamName=STREAM, PartitionKey=user, Data=f"{user} old {i}".encode())
+
+CLICKS = '''
+import base64
+import json
+
+
+def handler(event, context):
+    shard = event["Records"][0]["eventID"].split(":")[0]      # one shard per invocation
+    data = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
+    print(shard, json.dumps(data))
+'''
+stream_role = role("nb03-stream-reader", "AWSLambdaBasicExecutionRole", "AWSLambdaKinesisExecutionRole")
+for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
+    lab.create_function(name, CLICKS, role=stream_role)
+    no_mappings(name)
+    m = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position,
+                                        BatchSize=100)
+    track_mapping(m, f"{STREAM} -> {name}")
+    while lam.get_event_source_mapping(UUID=m["UUID"])["State"] != "Enabled":  # on AWS: Creating, then Enabled
+        time.sleep(1)
+print("two mappings on", STREAM)
+
+# %% slideshow={"slide_type": "fragment"}
+for i in range(3):
+    for user in ["alice", "bob", "carol"]:
+        kinesis.put_record(StreamName=STREAM, PartitionKey=user, Data=f"{user} new {i}".encode())
+lab.wait_idle()
+
+for name in ["nb03-clicks-from-start", "nb03-clicks-from-now"]:
+    per_shard = {}
+    for line in handler_output(name, stream_since):
+        shard, data = line.split(" ", 1)
+        per_shard.setdefault(shard, []).extend(json.loads(data))
+    print(name)
+    for shard in sorted(per_shard):
+        print(f"  {shard}: {', '.join(per_shard[shard])}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# - Within a shard the order is the order of `put_record`: `alice` always before `alice`'s later clicks. Across
+#   shards there is no order (the two shards are read independently, and in parallel on AWS).
+# - `TRIM_HORIZON` also delivered the records written before the mapping existed; `LATEST` did not.
+# - A failing batch blocks **its shard** until it succeeds, expires or runs out of `MaximumRetryAttempts`:
+#   the price of ordering ([Kinesis error handling](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Which shard a key lands on is an MD5 hash of the partition key: the same on AWS. Good
+# question for the room: why does SQS delete processed messages and Kinesis not? (A queue hands out work; a
+# stream is a log that several consumers read, each with its own position — here two mappings.)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Your turn: set-up for exercise 03.2
+#
+# This cell prepares a function `nb03-picky` (it fails the whole batch when a message contains "poison"), a
+# queue `nb03-inbox` and an empty queue `nb03-inbox-dlq`, not yet connected.
+
+# %% slideshow={"slide_type": "-"}
+PICKY = '''
+def handler(event, context):
+    for record in event["Records"]:
+        if "poison" in record["body"]:
+            raise ValueError(f"cannot process {record['body']!r}")
+'''
+lab.create_function("nb03-picky", PICKY, role=reader_role)
+no_mappings("nb03-picky")  # unsolved again on a re-run
+inbox_url, inbox_arn = queue("nb03-inbox")
+sqs.set_queue_attributes(QueueUrl=inbox_url, Attributes={"RedrivePolicy": ""})
+inbox_dlq_url, inbox_dlq_arn = queue("nb03-inbox-dlq")
+print("queue:", inbox_arn, "\ndead-letter queue:", inbox_dlq_arn)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 03.2 — a poison message ends in the dead-letter queue
+#
+# Connect them so that **a poison message ends in `nb03-inbox-dlq`**:
+#
+# 1. give `nb03-inbox` a redrive policy to `nb03-inbox-dlq` with a small `maxReceiveCount` (2 or 3);
+# 2. create an event source mapping from `nb03-inbox` to `nb03-picky` with `BatchSize` 5.
+#
+# The check sends a poison message of its own and looks for it in the dead-letter queue.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+
+lab.check("03.2")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Every event source, by invocation mode
+#
+# From AWS's list of services that invoke Lambda
+# ([Invoking Lambda with events from other AWS services](https://docs.aws.amazon.com/lambda/latest/dg/lambda-services.html);
+# the pull sources from [event source mappings](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html)):
+#
+# | mode | who calls Invoke | error handling | services (examples) |
+# |---|---|---|---|
+# | **push, synchronous** | the service, and it waits for the answer | the caller's (it sees the error) | Amazon API Gateway, Application Load Balancer, Amazon Cognito, Amazon Lex, Amazon Connect, Amazon Data Firehose, Amazon S3 Batch Operations, Amazon VPC Lattice |
+# | **push, asynchronous** | the service, which gets `202` at once | Lambda's: 2 retries, destinations, DLQ | Amazon S3, Amazon SNS, Amazon SES, Amazon EventBridge (event buses), Amazon CloudWatch Logs, AWS CloudFormation, AWS Config, AWS IoT, AWS CodeCommit, AWS CodePipeline |
+# | **pull: event source mapping** | Lambda's poller, synchronously, in batches | the mapping's: retry until success, expiry or DLQ/redrive | Amazon SQS, Amazon Kinesis, Amazon DynamoDB Streams, Amazon MSK, self-managed Apache Kafka, Amazon MQ, Amazon DocumentDB |
+#
+# AWS Step Functions and EventBridge Pipes and Scheduler can invoke either synchronously or asynchronously.
+# Permissions follow the mode: push needs the function's **resource-based policy** to allow the service; pull
+# needs the function's **execution role** to allow reading the source.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Tie back to the lecture notes' two questions ("which service may invoke the function?" and
+# "which service may the function invoke?"): push answers the first with the resource policy; pull turns it
+# around, because Lambda reads the queue with the function's own role.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Clean up
+#
+# Deletes the mappings, functions, queues, stream, bucket and roles this notebook created.
+
+# %% slideshow={"slide_type": "-"}
+lab.cleanup()
