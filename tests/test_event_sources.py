@@ -447,3 +447,81 @@ def test_kinesis_at_timestamp(env: dict[str, Any]) -> None:
     lab.lambda_runtime.wait_idle(20)
     got = [base64.b64decode(r["kinesis"]["data"]) for e in events(out) for r in e["event"]["Records"]]
     assert got == [b"after"]
+
+
+# --------------------------------------------------------------------------- S3 FilterRule names
+def test_s3_filter_rule_names_in_any_case(env: dict[str, Any]) -> None:
+    """S3 accepts "Prefix" / "Suffix" (moto 5.2.5 crashed on an assert); the capitalised rules still filter."""
+    arn, out = make_function(env, "on-capital")
+    s3, lam = env["s3"], env["lam"]
+    s3.create_bucket(Bucket="capital-bucket")
+    lam.add_permission(FunctionName="on-capital", StatementId="s3", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::capital-bucket")
+    s3.put_bucket_notification_configuration(Bucket="capital-bucket", NotificationConfiguration={
+        "LambdaFunctionConfigurations": [
+            {"Id": "caps", "LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+             "Filter": {"Key": {"FilterRules": [{"Name": "Prefix", "Value": "in/"},
+                                                {"Name": "SUFFIX", "Value": ".txt"}]}}}]})
+    rules = s3.get_bucket_notification_configuration(Bucket="capital-bucket")[
+        "LambdaFunctionConfigurations"][0]["Filter"]["Key"]["FilterRules"]
+    assert sorted(r["Value"] for r in rules) == [".txt", "in/"]
+    s3.put_object(Bucket="capital-bucket", Key="in/a.txt", Body=b"x")
+    s3.put_object(Bucket="capital-bucket", Key="in/a.csv", Body=b"x")
+    s3.put_object(Bucket="capital-bucket", Key="out/a.txt", Body=b"x")
+    lab.lambda_runtime.wait_idle(20)
+    assert [e["event"]["Records"][0]["s3"]["object"]["key"] for e in events(out)] == ["in/a.txt"]
+
+
+def test_s3_unknown_filter_rule_name_is_invalid_argument(env: dict[str, Any]) -> None:
+    arn, _ = make_function(env, "on-bad-rule")
+    env["s3"].create_bucket(Bucket="bad-rule-bucket")
+    with pytest.raises(ClientError) as err:
+        env["s3"].put_bucket_notification_configuration(Bucket="bad-rule-bucket", NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "extension", "Value": ".txt"}]}}}]})
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err.value.response["Error"]["Code"] == "InvalidArgument"
+    assert err.value.response["Error"]["Message"] == "Invalid filter rule name"
+
+
+# --------------------------------------------------------------------------- stream mapping validation
+STREAM_MESSAGE = ("Cannot access stream {}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+                  "DescribeStream, ListShards, and ListStreams Actions on your stream in IAM.")
+
+
+def test_kinesis_mapping_needs_a_role_that_can_read_the_stream(env: dict[str, Any]) -> None:
+    make_function(env, "weak-kinesis", role=env["weak"])
+    stream = _stream(env, "guarded")
+    with pytest.raises(ClientError) as err:
+        env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="weak-kinesis",
+                                               StartingPosition="LATEST")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == STREAM_MESSAGE.format(stream)
+    assert env["lam"].list_event_source_mappings()["EventSourceMappings"] == []
+    # the AWS managed policy for Kinesis pollers is enough
+    env["aws"].client("iam").attach_role_policy(
+        RoleName="weak-role", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole")
+    env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="weak-kinesis",
+                                           StartingPosition="LATEST")
+    assert len(env["lam"].list_event_source_mappings()["EventSourceMappings"]) == 1
+
+
+def test_dynamodb_stream_mapping_needs_a_role_that_can_read_the_stream(env: dict[str, Any]) -> None:
+    make_function(env, "weak-ddb", role=env["weak"])
+    ddb = env["aws"].client("dynamodb")
+    stream = ddb.create_table(
+        TableName="guarded", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    with pytest.raises(ClientError) as err:
+        env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="weak-ddb",
+                                               StartingPosition="LATEST")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == STREAM_MESSAGE.format(stream)
+    env["aws"].client("iam").attach_role_policy(
+        RoleName="weak-role", PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole")
+    env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="weak-ddb",
+                                           StartingPosition="LATEST")
+    assert len(env["lam"].list_event_source_mappings()["EventSourceMappings"]) == 1

@@ -418,6 +418,72 @@ def test_python_invoke_seam(aws: lab.Session) -> None:
     lr.wait_idle(5)
 
 
+def test_tracebacks_show_var_task_like_lambda(aws: lab.Session) -> None:
+    """stackTrace entries and logged tracebacks name /var/task (LAMBDA_TASK_ROOT on AWS), not the temp folder,
+    in awslambdaric's format (traceback.format_list of (file, line, name, code) tuples: no ^^^ markers)."""
+    code = ("import logging\n"
+            "def handler(event, context):\n"
+            "    if event.get('log'):\n"
+            "        try:\n"
+            "            1 / 0\n"
+            "        except ZeroDivisionError:\n"
+            "            logging.exception('caught')\n"
+            "        return 'ok'\n"
+            "    return helper(event)\n"
+            "def helper(event):\n"
+            "    return event['missing'] + 1\n")
+    make("trace", code)
+    response, body = call(aws, "trace", LogType="Tail")
+    assert body["stackTrace"] == [
+        '  File "/var/task/app.py", line 9, in handler\n    return helper(event)\n',
+        '  File "/var/task/app.py", line 11, in helper\n    return event[\'missing\'] + 1\n',
+    ]
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert '  File "/var/task/app.py", line 11, in helper' in tail and "lab-lambda-code" not in tail
+    response, _ = call(aws, "trace", {"log": True}, LogType="Tail")
+    tail = base64.b64decode(response["LogResult"]).decode()
+    assert 'File "/var/task/app.py", line 5, in handler' in tail and "lab-lambda-code" not in tail
+
+
+def test_init_error_traceback_shows_var_task(aws: lab.Session) -> None:
+    make("initboom", "import json\nraise RuntimeError('no config')\ndef handler(e, c):\n    return 1\n")
+    _, body = call(aws, "initboom")
+    assert body["errorType"] == "RuntimeError"
+    assert body["stackTrace"][-1] == '  File "/var/task/app.py", line 2, in <module>\n    raise RuntimeError(\'no config\')\n'
+
+
+@pytest.mark.parametrize("invocation_type", ["RequestResponse", "Event"])
+def test_response_request_id_is_the_invocation_request_id(aws: lab.Session, invocation_type: str) -> None:
+    """ResponseMetadata.RequestId (x-amzn-RequestId) equals the START line's RequestId, as on AWS."""
+    make("rid", ECHO)
+    lam = aws.client("lambda")
+    response = lam.invoke(FunctionName="rid", InvocationType=invocation_type, Payload=b"{}")
+    rid = response["ResponseMetadata"]["RequestId"]
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == rid
+    if invocation_type == "RequestResponse":
+        assert json.loads(response["Payload"].read())["context"]["aws_request_id"] == rid
+    lr.wait_idle(10)
+    lab.event_sources.wait_idle(10)
+    messages = [e["message"] for e in aws.client("logs").filter_log_events(logGroupName="/aws/lambda/rid")["events"]]
+    starts = [m for m in messages if m.startswith("START RequestId: ")]
+    assert any(m.startswith(f"START RequestId: {rid} ") for m in starts), (rid, starts)
+    # other Lambda calls keep moto's request ids
+    other = lam.get_function(FunctionName="rid")["ResponseMetadata"]["RequestId"]
+    assert other and other != rid
+
+
+def test_request_id_over_http(aws: lab.Session) -> None:
+    """The same through the embedded endpoint (another process, curl, ...)."""
+    import boto3
+
+    make("rid-http", ECHO)
+    lam = boto3.client("lambda", endpoint_url=aws.endpoint_url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    response = lam.invoke(FunctionName="rid-http", Payload=b"{}")
+    body = json.loads(response["Payload"].read())
+    assert response["ResponseMetadata"]["RequestId"] == body["context"]["aws_request_id"]
+
+
 def test_stop_kills_workers_and_gives_moto_its_methods_back(aws: lab.Session) -> None:
     from moto.awslambda.models import LambdaFunction
 

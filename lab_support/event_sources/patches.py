@@ -11,7 +11,7 @@ session runs. They are applied once per process and never removed.
    moto's code.
 2. ``moto.sns.models.Subscription.publish``: ``lambda`` protocol → :func:`.push.sns_publish`.
 3. ``LambdaBackend.create_event_source_mapping``: AWS's validation first (execution role
-   permissions, SQS visibility timeout ≥ function timeout); then the mapping is detached
+   permissions for SQS, Kinesis and DynamoDB streams, SQS visibility timeout ≥ function timeout); then the mapping is detached
    from moto's inline trigger lists and served by a poller thread.
 4. ``LambdaBackend.delete_event_source_mapping``: stops the poller.
 5. ``LambdaBackend.update_event_source_mapping``: wakes the pollers (Enabled, BatchSize…
@@ -89,6 +89,9 @@ def validate_mapping(backend: Any, spec: dict[str, Any]) -> None:
     function timeout).
     """
     source = str(spec.get("EventSourceArn") or "")
+    if ":kinesis:" in source or (":dynamodb:" in source and "/stream/" in source):
+        _validate_stream_mapping(backend, spec, source)
+        return
     if ":sqs:" not in source:
         return
     queue = util.sqs_queue_by_arn(source)
@@ -106,6 +109,36 @@ def validate_mapping(backend: Any, spec: dict[str, Any]) -> None:
     if visibility < timeout:
         raise _invalid(
             f"Queue visibility timeout: {visibility} seconds is less than Function timeout: {timeout} seconds"
+        )
+
+
+# What a stream poller needs, as in the managed policies AWSLambdaKinesisExecutionRole and
+# AWSLambdaDynamoDBExecutionRole (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html,
+# https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html: execution role permissions).
+KINESIS_ACTIONS = ("GetRecords", "GetShardIterator", "DescribeStream", "ListShards", "ListStreams")
+DYNAMODB_STREAM_ACTIONS = ("GetRecords", "GetShardIterator", "DescribeStream", "ListStreams")
+
+
+def _validate_stream_mapping(backend: Any, spec: dict[str, Any], source: str) -> None:
+    """CreateEventSourceMapping for a Kinesis or DynamoDB stream: the execution role must be able to read it.
+
+    AWS's answer (InvalidParameterValueException) names the stream, for both kinds, e.g.
+    https://github.com/aws-samples/cross-account-amazon-dynamodb-replication/issues/11 (Kinesis) and
+    https://github.com/awsdocs/aws-lambda-developer-guide/issues/237 (DynamoDB): "Cannot access stream <ARN>.
+    Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, ListShards, and
+    ListStreams Actions on your stream in IAM." (older reports, e.g.
+    https://github.com/awslabs/dynamodb-continuous-backup/issues/39, show the same text without ListShards).
+    There is no "… does not have permissions to call GetRecords on Kinesis" text as for SQS.
+    """
+    try:
+        fn = backend.get_function(spec["FunctionName"])
+    except Exception:
+        return  # moto raises its own ResourceNotFoundException next
+    service, actions = ("kinesis", KINESIS_ACTIONS) if ":kinesis:" in source else ("dynamodb", DYNAMODB_STREAM_ACTIONS)
+    if any(role_allows(fn.role, f"{service}:{action}", source) is False for action in actions):
+        raise _invalid(
+            f"Cannot access stream {source}. Please ensure the role can perform the GetRecords, GetShardIterator, "
+            "DescribeStream, ListShards, and ListStreams Actions on your stream in IAM."
         )
 
 

@@ -11,6 +11,8 @@ still holds our wrapper, so patches by other modules layered on top are not clob
 3. ``S3Backend.put_bucket_notification_configuration`` — a Lambda destination whose function
    policy does not let ``s3.amazonaws.com`` invoke it (for this bucket's ARN and account) fails
    with ``InvalidArgument`` "Unable to validate the following destination configurations".
+   ``S3Response._notification_config_from_body`` — FilterRule names in any case (``Prefix``), as S3 accepts;
+   another name is ``InvalidArgument`` "Invalid filter rule name" (assumed text).
 4. ``sns.models.Subscription.publish`` — delivery to a Lambda subscriber whose function policy
    does not let ``sns.amazonaws.com`` invoke it (for this topic) is refused: subscribing
    succeeds, messages are not delivered (AWS records a failed delivery).
@@ -19,6 +21,7 @@ still holds our wrapper, so patches by other modules layered on top are not clob
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -236,6 +239,52 @@ def _patch_s3_notifications() -> None:
     _patch(S3Backend, "put_bucket_notification_configuration", make)
 
 
+# FilterRule names: the S3 API reference lists "Valid Values: prefix | suffix"
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_FilterRule.html), but S3 accepts them in any case
+# ("AWS supports the capitalised name": https://github.com/localstack/localstack/issues/1249) and itself
+# answers GetBucketNotificationConfiguration with "Prefix" / "Suffix" (https://github.com/aws/aws-sdk/issues/389).
+# moto 5.2.5 asserts on the lower-case spelling in S3Response._notification_config_from_body (an HTTP 500), so
+# names are lower-cased before moto parses the body (moto's matching reads "prefix" / "suffix").
+# No AWS text was found for a name that is neither: "Invalid filter rule name" (InvalidArgument, 400) is
+# assumed.
+_FILTER_RULE_NAME = re.compile(rb"(<FilterRule>(?:(?!</FilterRule>).)*?<Name>)([^<]*)(</Name>)", re.S)
+
+
+def normalise_filter_rule_names(body: bytes) -> bytes:
+    """``body`` (a NotificationConfiguration XML) with FilterRule names as ``prefix`` / ``suffix``; raises
+    ``InvalidArgument`` for any other name."""
+    from moto.s3.exceptions import S3ClientError
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        name = match.group(2).strip().lower()
+        if name not in (b"prefix", b"suffix"):
+            raise S3ClientError("InvalidArgument", "Invalid filter rule name")
+        return match.group(1) + name + match.group(3)
+
+    return _FILTER_RULE_NAME.sub(fix, body)
+
+
+def _patch_s3_filter_rules() -> None:
+    from moto.s3.responses import S3Response
+
+    def make(original: Any) -> Any:
+        def _notification_config_from_body(self: Any) -> dict[str, Any]:
+            body = self.body
+            raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+            fixed = normalise_filter_rule_names(raw)
+            if fixed == raw:
+                return original(self)  # type: ignore[no-any-return]
+            self.body = fixed if isinstance(body, bytes) or body is None else fixed.decode()
+            try:
+                return original(self)  # type: ignore[no-any-return]
+            finally:
+                self.body = body
+
+        return _notification_config_from_body
+
+    _patch(S3Response, "_notification_config_from_body", make)
+
+
 # -- 4. SNS → Lambda delivery ---------------------------------------------------------------------------------
 
 
@@ -294,6 +343,7 @@ def install() -> None:
     _patch_managed_policies()
     _patch_add_permission()
     _patch_s3_notifications()
+    _patch_s3_filter_rules()
     _patch_sns_delivery()
 
 

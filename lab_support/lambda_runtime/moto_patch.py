@@ -6,6 +6,8 @@ DynamoDB streams, EventBridge) and from ``LambdaBackend.invoke(function_name, qu
 response_headers)`` (the Invoke API). All three are replaced while a session runs, and restored on stop:
 
 * ``LambdaResponse.invoke``: hands boto3's ``?Qualifier=`` on (moto only reads ``?qualifier=``);
+* ``LambdaResponse._enrich_response`` (added; inherited from ``BaseResponse``): ``x-amzn-RequestId`` is the
+  invocation's request id, as on AWS, instead of moto's random one;
 * ``LambdaBackend.invoke``: alias routing, the executed version, FunctionError / LogResult headers, 202/204;
 * ``LambdaFunction.invoke`` and ``_invoke_lambda``: the same run for moto's own triggers;
 * ``LambdaBackend.create_function`` / ``update_function_configuration``: the execution role must exist *and*
@@ -30,6 +32,7 @@ from . import runtime
 # (owner, attribute) -> original
 _ORIGINALS: dict[tuple[type, str], Any] = {}
 _SESSION: Any = None
+_INHERITED = object()  # marks an attribute the class inherits (deleted again on unpatch)
 
 SEAM = {
     "LambdaResponse.invoke": ["self"],
@@ -102,7 +105,26 @@ def _run_for_moto(fn: Any, body: Any, headers: Any, response_headers: dict[str, 
         if result.log_result is not None:
             response_headers["x-amz-log-result"] = result.log_result
     response_headers["Content-Length"] = str(len(result.payload))
+    response_headers[_RID_MARK] = result.request_id  # becomes x-amzn-RequestId in _enrich_response
     return result.payload
+
+
+# On AWS the Invoke response's x-amzn-RequestId (boto3: ResponseMetadata.RequestId) is the invocation's
+# request id, the one in the START / END / REPORT log lines and context.aws_request_id
+# (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html). moto's BaseResponse._enrich_response
+# overwrites x-amzn-requestid with a random id after the action ran, so LambdaResponse gets its own
+# _enrich_response that puts the invocation's id back. The marker header never leaves the process.
+_RID_MARK = "x-lab-lambda-request-id"
+
+
+def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    from moto.core.responses import BaseResponse
+
+    rid = headers.pop(_RID_MARK, None)
+    headers, body = BaseResponse._enrich_response(headers, body)
+    if rid:
+        headers["x-amzn-requestid"] = rid
+    return headers, body
 
 
 _REQUEST = threading.local()
@@ -244,10 +266,11 @@ def patch(session: Any) -> None:
         (LambdaBackend, "update_function_configuration"): _update_function_configuration,
         (LambdaFunction, "invoke"): _function_invoke,
         (LambdaFunction, "_invoke_lambda"): _invoke_lambda,
+        (LambdaResponse, "_enrich_response"): staticmethod(_enrich_response),
     }
     for (owner, name), new in replacements.items():
         if (owner, name) not in _ORIGINALS:
-            _ORIGINALS[(owner, name)] = owner.__dict__[name]
+            _ORIGINALS[(owner, name)] = owner.__dict__.get(name, _INHERITED)
         setattr(owner, name, new)
 
 
@@ -255,7 +278,11 @@ def unpatch() -> None:
     """Give moto its own methods back."""
     global _SESSION
     for (owner, name), original in list(_ORIGINALS.items()):
-        setattr(owner, name, original)
+        if original is _INHERITED:
+            if name in owner.__dict__:
+                delattr(owner, name)
+        else:
+            setattr(owner, name, original)
     _ORIGINALS.clear()
     _SESSION = None
 

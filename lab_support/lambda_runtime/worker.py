@@ -47,6 +47,12 @@ _out: BinaryIO
 _out_lock = threading.Lock()
 _request_id = ""
 
+# Where the function's code is on Lambda (LAMBDA_TASK_ROOT,
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+# The worker runs the code from a temporary folder; tracebacks show it under this name instead.
+AWS_TASK_ROOT = "/var/task"
+_task_root = ""  # the real folder (set in main); it stays on disk and in sys.path
+
 # awslambdaric's warning before an init error (lambda_literals.py)
 _UNHANDLED_WARNING = (
     "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. However, in rare "
@@ -66,6 +72,8 @@ def _send(frame: dict[str, Any]) -> None:
 
 
 def _log(message: str) -> None:
+    if _task_root and _task_root in message:  # tracebacks printed by the handler itself (logging.exception, ...)
+        message = message.replace(_task_root, AWS_TASK_ROOT)
     _send({"type": "log", "ts": int(time.time() * 1000), "message": message})
 
 
@@ -172,11 +180,22 @@ def _log_error(error: dict[str, Any]) -> None:
     _log("\n".join(lines))
 
 
+def _present_path(filename: str) -> str:
+    """``filename`` as Lambda shows it: the real task root replaced by ``/var/task``."""
+    if _task_root and (filename == _task_root or filename.startswith(_task_root + os.sep)):
+        return AWS_TASK_ROOT + filename[len(_task_root):]
+    return filename
+
+
 def _user_frames(tb: Any) -> list[str]:
-    frames = traceback.extract_tb(tb)
+    """awslambdaric ``build_fault_result``: the frames as ``(file, line, name, code)`` tuples (so Python 3.11+
+    adds no ``^^^`` markers), formatted by ``traceback.format_list``, e.g.
+    ``'  File "/var/task/app.py", line 3, in handler\\n    raise ValueError("boom")\\n'``; the runtime's own
+    frames are left out, as awslambdaric leaves out bootstrap.py's."""
     here = os.path.abspath(__file__)
-    frames = [f for f in frames if os.path.abspath(f.filename) != here]
-    return traceback.format_list(frames)
+    tuples = [(_present_path(f.filename), f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)
+              if os.path.abspath(f.filename) != here]
+    return traceback.format_list(tuples)  # type: ignore[arg-type]
 
 
 class _Fault(Exception):
@@ -199,7 +218,7 @@ def _load_handler(handler: str) -> Any:
     except ImportError as err:
         raise _Fault("Runtime.ImportModuleError", f"Unable to import module '{modname}': {err}") from None
     except SyntaxError as err:
-        trace = [f'  File "{err.filename}" Line {err.lineno}\n    {err.text}']
+        trace = [f'  File "{_present_path(err.filename or "")}" Line {err.lineno}\n    {err.text}']
         raise _Fault("Runtime.UserCodeSyntaxError", f"Syntax error in module '{modname}': {err}", trace) from None
     try:
         return getattr(module, fname)
@@ -287,7 +306,9 @@ def main() -> None:
     sys.stderr = _LineWriter()  # type: ignore[assignment]
     _setup_logging()
 
+    global _task_root
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    _task_root = os.path.abspath(task_root).rstrip(os.sep)
     sys.path.insert(0, task_root)
     os.chdir(task_root)
 
