@@ -511,14 +511,14 @@ for name in ["Ada", "Grace", "Linus"]:
 
 # %% slideshow={"slide_type": "fragment"}
 logs = boto3.client("logs")
-request_id = re.search(r"START RequestId: (\S+)", log_tail(response)).group(1)  # the last invocation above
+request_id = response["ResponseMetadata"]["RequestId"]  # the last invocation above: the same id as in its logs
 events = logs.filter_log_events(logGroupName="/aws/lambda/nb02-hello", filterPattern=f'"{request_id}"')["events"]
 for event in events:
     print(tidy(event["message"]))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** On AWS the request id is also in the response's `x-amzn-RequestId` header; here we take it
-# from the START line of the log tail, which works everywhere. Ask: what else lives at module level? Clients (`boto3.client(...)`), database
+# **Speaker notes.** The response's `x-amzn-RequestId` header (boto3's `ResponseMetadata.RequestId`) is the
+# invocation's request id, the one on its START, END and REPORT lines. Ask: what else lives at module level? Clients (`boto3.client(...)`), database
 # connections, loaded models: anything expensive that can be reused while the environment is warm. And what must
 # never live there? Per-request data, because the next request may see it.
 

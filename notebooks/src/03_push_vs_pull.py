@@ -431,7 +431,6 @@ print(len(attempts), "attempt (MaximumRetryAttempts=0)")
 # %% slideshow={"slide_type": "fragment"}
 message = sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=1)["Messages"][0]
 record = json.loads(message["Body"])
-record["responsePayload"].pop("stackTrace")  # file paths; the error type and message are what matter
 print(json.dumps(record, indent=2))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
