@@ -184,7 +184,9 @@ def test_slow_integration_times_out(aws: lab.Session, backend: str) -> None:
                                                "IntegrationUri": f"{backend}/slow", "PayloadFormatVersion": "1.0",
                                                "TimeoutInMillis": 200}})
     resp = call(aws, "GET", api_id, "$default", "slow")
-    assert resp.status_code == 503 and resp.json() == {"message": "Service Unavailable"}
+    # 504 (https://repost.aws/knowledge-center/api-gateway-504-errors); the body is assumed (see http_api.TIMED_OUT).
+    assert resp.status_code == 504 and resp.json() == {"message": "Endpoint request timed out"}
+    assert call(aws, "GET", api_id, "$default", "slow", "loopback").status_code == 504
 
 
 def test_access_logs(aws: lab.Session, backend: str) -> None:

@@ -486,3 +486,98 @@ def test_gateway_survives_reset(aws: lab.Session) -> None:
     mock_method(apig, api_id, root, "GET", '{"alive": true}')
     apig.create_deployment(restApiId=api_id, stageName="dev")
     assert call(aws, "GET", api_id, "dev", "").json() == {"alive": True}
+
+
+# -- PATCH operations moto 5.2.5 lacks (lab_support/gateway/patch_ops.py) ------------------------
+def endpoint_client(aws: lab.Session) -> Any:
+    """An apigateway client that goes over the embedded HTTP endpoint rather than the in-kernel mock."""
+    import boto3
+
+    env = aws.child_env()
+    return boto3.client("apigateway", endpoint_url=aws.endpoint_url, region_name=REGION,
+                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+
+
+@pytest.mark.parametrize("via", ["kernel", "endpoint"])
+def test_update_integration_request_template_shows_after_redeploy(aws: lab.Session, via: str) -> None:
+    apig, api_id, root = new_api(aws)
+    res = add(apig, api_id, root, "t")
+    mock_method(apig, api_id, res, "GET", '{"shown": true}')
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    assert call(aws, "GET", api_id, "dev", "t").json() == {"shown": True}
+    client = apig if via == "kernel" else endpoint_client(aws)
+    # A 404 integration response, then a request template whose MOCK status code selects it.
+    client.put_integration_response(restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="404",
+                                    selectionPattern="404", responseTemplates={"application/json": '{"gone": true}'})
+    out = client.update_integration(restApiId=api_id, resourceId=res, httpMethod="GET", patchOperations=[
+        {"op": "replace", "path": "/requestTemplates/application~1json", "value": '{"statusCode": 404}'},
+        {"op": "replace", "path": "/timeoutInMillis", "value": "1500"},
+        {"op": "add", "path": "/requestParameters/integration.request.header.X-Trace", "value": "'on'"},
+    ])
+    assert out["requestTemplates"] == {"application/json": '{"statusCode": 404}'}
+    assert out["timeoutInMillis"] == 1500
+    assert out["requestParameters"] == {"integration.request.header.X-Trace": "'on'"}
+    stored = apig.get_integration(restApiId=api_id, resourceId=res, httpMethod="GET")
+    assert stored["requestTemplates"] == {"application/json": '{"statusCode": 404}'}
+    # The stage still serves the old deployment until you deploy again, as on AWS.
+    assert call(aws, "GET", api_id, "dev", "t").json() == {"shown": True}
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    for door in DOORS:
+        resp = call(aws, "GET", api_id, "dev", "t", door)
+        assert resp.status_code == 404 and resp.json() == {"gone": True}
+    # remove drops one key of a map; an unknown path is refused.
+    out = client.update_integration(restApiId=api_id, resourceId=res, httpMethod="GET", patchOperations=[
+        {"op": "remove", "path": "/requestParameters/integration.request.header.X-Trace"}])
+    assert not out.get("requestParameters")
+    with pytest.raises(client.exceptions.BadRequestException, match="Invalid patch path"):
+        client.update_integration(restApiId=api_id, resourceId=res, httpMethod="GET",
+                                  patchOperations=[{"op": "replace", "path": "/notAProperty", "value": "x"}])
+
+
+@pytest.mark.parametrize("via", ["kernel", "endpoint"])
+def test_update_method_sets_request_validator_and_parameters(aws: lab.Session, via: str) -> None:
+    apig, api_id, root = new_api(aws)
+    res = add(apig, api_id, root, "search")
+    mock_method(apig, api_id, res, "GET", '{"ok": true}')
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    assert call(aws, "GET", api_id, "dev", "search").json() == {"ok": True}
+    client = apig if via == "kernel" else endpoint_client(aws)
+    validator = apig.create_request_validator(restApiId=api_id, name="params", validateRequestParameters=True)["id"]
+    out = client.update_method(restApiId=api_id, resourceId=res, httpMethod="GET", patchOperations=[
+        {"op": "replace", "path": "/requestValidatorId", "value": validator},
+        {"op": "add", "path": "/requestParameters/method.request.querystring.q", "value": "true"},
+        {"op": "replace", "path": "/operationName", "value": "Search"},
+    ])
+    assert out["requestValidatorId"] == validator
+    assert out["requestParameters"] == {"method.request.querystring.q": True}
+    assert out["operationName"] == "Search"
+    assert apig.get_method(restApiId=api_id, resourceId=res, httpMethod="GET")["requestValidatorId"] == validator
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    resp = call(aws, "GET", api_id, "dev", "search")
+    assert resp.status_code == 400 and resp.json() == {"message": "Missing required request parameters: [q]"}
+    assert call(aws, "GET", api_id, "dev", "search?q=x").json() == {"ok": True}
+    with pytest.raises(client.exceptions.BadRequestException, match="Invalid Request Validator Id specified"):
+        client.update_method(restApiId=api_id, resourceId=res, httpMethod="GET",
+                             patchOperations=[{"op": "replace", "path": "/requestValidatorId", "value": "nope00"}])
+    # A refused update leaves the method as it was.
+    assert apig.get_method(restApiId=api_id, resourceId=res, httpMethod="GET")["requestValidatorId"] == validator
+
+
+def test_update_method_response_and_integration_response(aws: lab.Session) -> None:
+    apig, api_id, root = new_api(aws)
+    mock_method(apig, api_id, root, "GET", '{"v": 1}')
+    apig.put_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200")
+    out = apig.update_method_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
+                                      patchOperations=[{"op": "add", "value": "false",
+                                                        "path": "/responseParameters/method.response.header.X-V"}])
+    assert out["responseParameters"] == {"method.response.header.X-V": False}
+    out = apig.update_integration_response(restApiId=api_id, resourceId=root, httpMethod="GET", statusCode="200",
+                                           patchOperations=[
+                                               {"op": "replace", "path": "/responseTemplates/application~1json",
+                                                "value": '{"v": 2}'},
+                                               {"op": "add", "path": "/responseParameters/method.response.header.X-V",
+                                                "value": "'two'"}])
+    assert out["responseTemplates"] == {"application/json": '{"v": 2}'}
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    resp = call(aws, "GET", api_id, "dev", "")
+    assert resp.json() == {"v": 2} and resp.headers["X-V"] == "two"

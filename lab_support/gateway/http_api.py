@@ -28,9 +28,17 @@ from .common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, Incoming, is_text_co
 # https://repost.aws/knowledge-center/api-gateway-http-lambda-integration-errors
 NOT_FOUND = (404, {"message": "Not Found"})
 INTERNAL = (500, {"message": "Internal Server Error"})
-# An integration that overruns its timeout: 503 {"message":"Service Unavailable"} on HTTP APIs
-# (REST APIs answer 504 "Endpoint request timed out").
-TIMED_OUT = (503, {"message": "Service Unavailable"})
+# An integration that overruns its timeout: HTTP 504.
+# Cited: "How do I troubleshoot HTTP 504 timeout errors with API Gateway?"
+# (https://repost.aws/knowledge-center/api-gateway-504-errors) says REST, HTTP and WebSocket APIs return
+# HTTP 504 when an integration request takes longer than the integration timeout.
+# Assumed: the body. No AWS page found here gives an HTTP API's 504 body; {"message":"Endpoint request
+# timed out"} is the REST API INTEGRATION_TIMEOUT gateway response's message
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html),
+# reused for HTTP APIs. Note: user reports (github.com/cortexlabs/cortex/issues/1225, 2020;
+# github.com/serverless/serverless/issues/11222, 2022) saw HTTP APIs answer a timeout with
+# 503 {"message":"Service Unavailable"}; the course follows the AWS page.
+TIMED_OUT = (504, {"message": "Endpoint request timed out"})
 TOO_LARGE = (413, {"message": "Request Entity Too Large"})
 
 

@@ -1,0 +1,157 @@
+"""Request latency through the local API Gateway to a warm Lambda, next to a direct invoke and a plain server.
+
+    python bench/bench_gateway.py [--n 300] [--warmup 30]
+
+One run, one process, the same warm function, four ways to get the same body ``{"ok": true}``:
+
+(a) gateway, loopback HTTP: ``requests`` to ``aws.stage_url(...)``, i.e. real HTTP through the embedded
+    server (``/restapis/{id}/{stage}/_user_request_/hello``) → REST API → AWS_PROXY → Lambda;
+(b) gateway, in-kernel URL: ``requests`` to ``https://{id}.execute-api.{region}.amazonaws.com/dev/hello``,
+    answered inside this process by moto's ``responses`` mock (no socket) → the same REST API;
+(c) direct ``boto3`` ``lambda.invoke`` of the same function (warm), no gateway;
+(d) a plain werkzeug server on 127.0.0.1 returning the same body, called with ``requests``.
+
+(a), (b) and (d) each use one ``requests.Session`` and (c) one boto3 client, for keep-alive fairness: both
+loopback servers are threaded werkzeug servers (HTTP/1.1), so (a) and (d) each reuse one TCP connection; the
+output says how many connections each opened. The four are timed round-robin (a, b, c, d, a, b, ...) after
+a warm-up, so background load on a shared machine falls on all four alike. Prints p50/p99 in ms and each
+row's ratios to (d) and to (c).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+BODY = '{"ok": true}'
+HANDLER = (
+    "def handler(event, context):\n"
+    "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"ok\": true}'}\n"
+)
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def sample_interleaved(calls: list[tuple[str, Callable[[], object]]], n: int,
+                       warmup: int) -> list[tuple[str, list[float]]]:
+    """Warm every call up, then time them round-robin, so background load on a shared machine hits all alike."""
+    for _ in range(warmup):
+        for _label, fn in calls:
+            fn()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(n):
+        for i, (_label, fn) in enumerate(calls):
+            samples[i].append(timed(fn))
+    return [(label, samples[i]) for i, (label, _fn) in enumerate(calls)]
+
+
+def plain_server() -> tuple[str, Callable[[], None]]:
+    """(d): a threaded werkzeug server on loopback answering ``BODY`` as the Lambda does."""
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    @Request.application
+    def app(request: Request) -> Response:
+        return Response(BODY, status=200, content_type="application/json")
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.server_port}/hello", server.shutdown
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    args = parser.parse_args()
+
+    import requests
+
+    import lab_support as lab
+
+    aws = lab.start()
+    stop_plain: Callable[[], None] | None = None
+    try:
+        fn = lab.create_function("bench-gw-hello", HANDLER)
+        arn = fn["FunctionArn"]
+        lam = aws.client("lambda")
+        with contextlib.suppress(lam.exceptions.ResourceConflictException):
+            lam.add_permission(FunctionName="bench-gw-hello", StatementId="apigateway", Action="lambda:InvokeFunction",
+                               Principal="apigateway.amazonaws.com",
+                               SourceArn=f"arn:aws:execute-api:{aws.region}:{aws.account_id}:*/*")
+        apig = aws.client("apigateway")
+        api_id = apig.create_rest_api(name="bench-gw", tags=aws.tags)["id"]
+        aws.track(f"REST API {api_id}", lambda: apig.delete_rest_api(restApiId=api_id))
+        root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
+        res = apig.create_resource(restApiId=api_id, parentId=root, pathPart="hello")["id"]
+        apig.put_method(restApiId=api_id, resourceId=res, httpMethod="GET", authorizationType="NONE")
+        apig.put_integration(restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY",
+                             integrationHttpMethod="POST",
+                             uri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+        apig.create_deployment(restApiId=api_id, stageName="dev")
+
+        loopback_url = aws.stage_url(api_id, "dev", "hello")
+        kernel_url = f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev/hello"
+        plain_url, stop_plain = plain_server()
+
+        sessions = {name: requests.Session() for name in ("a", "b", "d")}
+        opened: dict[str, int] = {}
+
+        def get(name: str, url: str) -> Callable[[], object]:
+            def call() -> object:
+                resp = sessions[name].get(url, timeout=30)
+                if resp.status_code != 200 or resp.text != BODY:
+                    raise RuntimeError(f"({name}) {url} answered {resp.status_code} {resp.text[:200]!r}")
+                return resp
+            return call
+
+        def invoke() -> object:
+            out = lam.invoke(FunctionName="bench-gw-hello", Payload=b"{}")
+            if json.loads(out["Payload"].read()).get("body") != BODY:
+                raise RuntimeError("direct invoke returned another body")
+            return out
+
+        calls = [("(a) gateway, loopback HTTP", get("a", loopback_url)),
+                 ("(b) gateway, in-kernel URL", get("b", kernel_url)),
+                 ("(c) direct lambda.invoke", invoke),
+                 ("(d) plain loopback server", get("d", plain_url))]
+        rows = sample_interleaved(calls, args.n, args.warmup)
+        for name in ("a", "d"):  # how many TCP connections did each Session open in all?
+            manager = sessions[name].get_adapter("http://").poolmanager
+            # urllib3's RecentlyUsedContainer refuses plain iteration, hence .keys()
+            opened[name] = sum(manager.pools[key].num_connections for key in manager.pools.keys())  # noqa: SIM118
+    finally:
+        if stop_plain is not None:
+            stop_plain()
+        lab.cleanup()
+        lab.stop()
+
+    base_d = rows[3][1]
+    base_c = rows[2][1]
+    total = args.n + args.warmup
+    print(f"n={args.n} per row after {args.warmup} warm-up requests; one requests.Session per HTTP row; "
+          f"TCP connections opened for {total} requests: (a) {opened['a']}, (d) {opened['d']}")
+    print(f"{'':28} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'p50/(d)':>8} {'p99/(d)':>8} {'p50/(c)':>8} {'p99/(c)':>8}")
+    for label, samples in rows:
+        print(f"{label:28} {pct(samples, .5):8.2f} {pct(samples, .99):8.2f} {statistics.fmean(samples):8.2f} "
+              f"{pct(samples, .5) / pct(base_d, .5):8.1f} {pct(samples, .99) / pct(base_d, .99):8.1f} "
+              f"{pct(samples, .5) / pct(base_c, .5):8.1f} {pct(samples, .99) / pct(base_c, .99):8.1f}")
+
+
+if __name__ == "__main__":
+    main()
