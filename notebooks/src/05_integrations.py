@@ -317,8 +317,9 @@ requests.get(aws.stage_url(greet_api, "dev", "greet?name=Zoe"), timeout=30).json
 # ### Exercise 05.1
 #
 # Fix the mapping template of `GET /greet` so that `GET /greet?name=Zoe` invokes `nb05-greeter` with exactly
-# `{"name": "Zoe"}`, then deploy to `dev` again. (`put_integration` on an existing method replaces its integration;
-# put the integration response back too.)
+# `{"name": "Zoe"}`, then deploy to `dev` again. `update_integration` with a `replace` patch operation on the path
+# `/requestTemplates/application~1json` changes just the template (`~1` stands for `/`,
+# [UpdateIntegration](https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegration.html)).
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE
