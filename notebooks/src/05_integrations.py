@@ -690,10 +690,10 @@ else:
 #
 # ```mermaid
 # flowchart LR
-#     call["create_api(Target=function ARN,<br/>RouteKey='GET /echo')"] --> route["route GET /echo"]
+#     quick["create_api(Target=function ARN,<br/>RouteKey='GET /echo')"] --> route["route GET /echo"]
 #     route --> integ["integration AWS_PROXY<br/>payload format 2.0"]
 #     integ --> fn[("nb05-echo")]
-#     call --> stage["stage $default<br/>AutoDeploy: true"]
+#     quick --> stage["stage $default<br/>AutoDeploy: true"]
 # ```
 
 # %% slideshow={"slide_type": "-"}
