@@ -168,3 +168,32 @@ def test_request_builder_sends_from_the_browser(jupyterlab: str) -> None:
         assert "200 OK" in output
         assert "Traceback" not in page.locator(".jp-Notebook").inner_text()
         browser.close()
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_notebook_presents_as_slides(jupyterlab: str, name: str) -> None:
+    """jupyterlab-rise renders the deck an instructor presents: one slide per `slide` cell, no set-up, no notes."""
+    from playwright.sync_api import sync_playwright
+
+    cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+    slides = sum(1 for c in cells if c["metadata"]["slideshow"]["slide_type"] == "slide")
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page()
+        page.goto(f"{jupyterlab}/rise/{name}?token={TOKEN}")
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('.reveal .slides > section').length >= n", arg=slides, timeout=60_000
+        )
+        assert page.evaluate("() => document.querySelectorAll('.reveal .slides > section').length") == slides
+        # What the audience can see on any slide: the deck minus skipped cells (class reveal-skip, display none)
+        # and minus the speaker-notes asides reveal.js keeps for the presenter's view.
+        deck = page.evaluate(
+            "() => { const d = document.querySelector('.reveal .slides').cloneNode(true);"
+            " d.querySelectorAll('aside.notes, .reveal-skip').forEach(a => a.remove()); return d.textContent; }"
+        )
+        notes = sum(1 for c in cells if c["metadata"]["slideshow"]["slide_type"] == "notes")
+        assert page.evaluate("() => document.querySelectorAll('aside.notes').length") == notes
+        assert "Speaker notes." not in deck, "speaker notes belong in the notes view, not on a slide"
+        assert "aws = lab.start()" not in deck, "the set-up cell is skipped on slides"
+        assert "What is" in deck or "·" in deck
+        browser.close()
