@@ -18,7 +18,10 @@ Public API (each documented where it is defined):
 * errors: :func:`explain` (the fix behind a wrapped error), :class:`LabError`
 * Lambda: :func:`create_function`, :func:`lambda_zip`, :func:`wait_idle`, :data:`time_scale`,
   and the modules :mod:`lambda_runtime`, :mod:`event_sources`, :mod:`iam`
-* API Gateway: :mod:`gateway` (data plane), :mod:`endpoints`, :mod:`private_api`, :mod:`export`
+* resources: :mod:`resources` (re-runnable create-or-get of execution roles, queues, buckets, tables,
+  streams, tagged and tracked for the cleanup), :mod:`lambda_output` (reading Invoke responses and logs)
+* API Gateway: :mod:`gateway` (data plane), :mod:`endpoints`, :mod:`private_api`, :mod:`export`,
+  :mod:`rest_apis` (re-runnable find-or-create of APIs, resources, Lambda permissions)
 * HTTP (notebook 01): :func:`start_notes_service`, :func:`stop_notes_service`, :class:`NotesService`,
   :func:`curl_line`, :func:`show`, :func:`send`, :func:`request_builder`,
   :func:`notes_collection`, :func:`write_collection`
@@ -74,6 +77,8 @@ from . import gateway as gateway
 
 register_extension("gateway", gateway.install)
 from . import endpoints, export, lambda_runtime
+from . import resources as resources  # create-or-get roles, queues, buckets… (re-runnable, tagged, tracked)
+from . import rest_apis as rest_apis  # find-or-create REST/HTTP APIs, resources, Lambda permissions (re-runnable)
 from .lambda_runtime import create_function, lambda_zip
 
 # Until no invocation, async retry or poller batch is pending (event_sources registers its pending()).
@@ -110,6 +115,8 @@ __all__ = [
     "register_extension",
     "request_builder",
     "reset",
+    "resources",
+    "rest_apis",
     "send",
     "show",
     "start",

@@ -14,27 +14,14 @@ import uuid
 from typing import Any
 
 from .exercises import exercise
+from .lambda_runtime.helpers import BASIC_EXECUTION_POLICY
+from .resources import clear_permissions, execution_role, table
 
 GREETER = "nb02-greeter"
 GREETER_API = "nb02-greeter-api"
 GREETER_STAGE = "prod"
 GUESTBOOK = "nb02-guestbook"
 GUESTBOOK_ROLE = "nb02-guestbook-role"
-
-# An execution role's trust policy: Lambda may assume it
-# (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
-TRUST_LAMBDA = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-# What AWSLambdaBasicExecutionRole grants: writing the function's logs.
-LOGS_ONLY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": "*"}
-    ],
-}
 
 GREETER_CODE = '''
 import json
@@ -68,35 +55,6 @@ def _session() -> Any:
     return current()
 
 
-def _delete_role(iam: Any, name: str) -> None:
-    """Delete a role with its inline and attached policies (IAM refuses to delete a role that has any)."""
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=name, PolicyName=policy)
-    for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-        iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
-    iam.delete_role(RoleName=name)
-
-
-def ensure_logs_only_role(name: str) -> str:
-    """The ARN of an execution role ``name`` that may only write logs (created once, tagged, tracked).
-
-    Inline policies other than ``logs`` are removed, so the role starts from "logs only" at every run.
-    """
-    session = _session()
-    iam = session.client("iam")
-    try:
-        arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
-    except iam.exceptions.NoSuchEntityException:
-        arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA),
-                                  Tags=session.tag_list)["Role"]["Arn"])
-        session.track(f"IAM role {name}", lambda: _delete_role(iam, name))
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        if policy != "logs":
-            iam.delete_role_policy(RoleName=name, PolicyName=policy)
-    iam.put_role_policy(RoleName=name, PolicyName="logs", PolicyDocument=json.dumps(LOGS_ONLY))
-    return arn
-
-
 def _find_api(apigw: Any, name: str) -> str | None:
     for api in apigw.get_rest_apis(limit=500).get("items", []):
         if api["name"] == name:
@@ -110,11 +68,9 @@ def prepare_02_1() -> str:
     from .lambda_runtime import create_function
 
     session = _session()
-    lam, apigw = session.client("lambda"), session.client("apigateway")
+    apigw = session.client("apigateway")
     fn = create_function(GREETER, GREETER_CODE)
-    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # start without a resource policy
-        for statement in json.loads(lam.get_policy(FunctionName=GREETER)["Policy"])["Statement"]:
-            lam.remove_permission(FunctionName=GREETER, StatementId=statement["Sid"])
+    clear_permissions(GREETER)  # start without a resource policy
     api_id = _find_api(apigw, GREETER_API)
     if api_id is None:
         api_id = str(apigw.create_rest_api(name=GREETER_API, tags=session.tags,
@@ -142,19 +98,8 @@ def prepare_02_2() -> str:
     ``nb02-guestbook-role`` may only write logs. Returns the table's ARN. Re-runnable."""
     from .lambda_runtime import create_function
 
-    session = _session()
-    ddb = session.client("dynamodb")
-    try:
-        table_arn = str(ddb.describe_table(TableName=GUESTBOOK)["Table"]["TableArn"])
-    except ddb.exceptions.ResourceNotFoundException:
-        table_arn = str(ddb.create_table(
-            TableName=GUESTBOOK, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}], Tags=session.tag_list,
-        )["TableDescription"]["TableArn"])
-        ddb.get_waiter("table_exists").wait(TableName=GUESTBOOK)
-        session.track(f"DynamoDB table {GUESTBOOK}", lambda: ddb.delete_table(TableName=GUESTBOOK))
-    role_arn = ensure_logs_only_role(GUESTBOOK_ROLE)
+    table_arn = table(GUESTBOOK, key="name")
+    role_arn = execution_role(GUESTBOOK_ROLE, inline={"logs": BASIC_EXECUTION_POLICY})  # logs only, whatever was added
     create_function(GUESTBOOK, GUESTBOOK_CODE, role=role_arn, Environment={"Variables": {"TABLE": GUESTBOOK}})
     return table_arn
 

@@ -19,6 +19,10 @@ import uuid
 from typing import Any
 
 from .exercises import exercise
+from .rest_apis import allow_api_gateway, clear_method, find_rest_api, lambda_uri, resource, rest_api
+
+# find_rest_api is re-exported for the solutions (one implementation, in lab_support.rest_apis).
+__all__ = ["find_rest_api", "prepare_05_1", "prepare_05_2"]
 
 GREETER = "nb05-greeter"
 GREET_API = "nb05-ex-greet"
@@ -41,44 +45,16 @@ def _session() -> Any:
     return current()
 
 
-def find_rest_api(name: str) -> str | None:
-    """The id of the REST API called ``name``, or ``None``."""
-    apigw = _session().client("apigateway")
-    for api in apigw.get_rest_apis(limit=500).get("items", []):
-        if api["name"] == name:
-            return str(api["id"])
-    return None
-
-
 def _rest_api(name: str) -> str:
-    session = _session()
-    apigw = session.client("apigateway")
-    api_id = find_rest_api(name)
-    if api_id is None:
-        api_id = str(apigw.create_rest_api(name=name, tags=session.tags,
-                                           endpointConfiguration={"types": ["REGIONAL"]})["id"])
-        session.track(f"REST API {name}", lambda: apigw.delete_rest_api(restApiId=api_id))
-    return api_id
-
-
-def _resource(api_id: str, path: str) -> str:
-    """The id of the resource at ``path`` (``/a/{b}``), creating the parts that are missing."""
-    apigw = _session().client("apigateway")
-    existing = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id, limit=500)["items"]}
-    parent, so_far = existing["/"], ""
-    for part in path.strip("/").split("/"):
-        so_far += "/" + part
-        if so_far not in existing:
-            existing[so_far] = apigw.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"]
-        parent = existing[so_far]
-    return str(parent)
+    return rest_api(name, endpointConfiguration={"types": ["REGIONAL"]})
 
 
 def _put_method(api_id: str, resource_id: str, http_method: str, **kwargs: Any) -> None:
+    """The method as the exercise starts it: whatever an earlier run or the student left is replaced."""
     apigw = _session().client("apigateway")
-    with contextlib.suppress(apigw.exceptions.ConflictException):  # AWS: the method exists already
-        apigw.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
-                         authorizationType="NONE", **kwargs)
+    clear_method(api_id, resource_id, http_method)
+    apigw.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=http_method, authorizationType="NONE",
+                     **kwargs)
 
 
 def prepare_05_1() -> str:
@@ -87,21 +63,18 @@ def prepare_05_1() -> str:
     from .lambda_runtime import create_function
 
     session = _session()
-    apigw, lam = session.client("apigateway"), session.client("lambda")
+    apigw = session.client("apigateway")
     fn = create_function(GREETER, GREETER_CODE)
     api_id = _rest_api(GREET_API)
-    with contextlib.suppress(lam.exceptions.ResourceConflictException):
-        lam.add_permission(FunctionName=GREETER, StatementId=f"apigateway-{api_id}", Action="lambda:InvokeFunction",
-                           Principal="apigateway.amazonaws.com",
-                           SourceArn=f"arn:aws:execute-api:{session.region}:{session.account_id}:{api_id}/*")
-    greet = _resource(api_id, "/greet")
+    allow_api_gateway(GREETER, api_id)
+    greet = resource(api_id, "/greet")
     _put_method(api_id, greet, "GET", requestParameters={"method.request.querystring.name": False})
     apigw.put_method_response(restApiId=api_id, resourceId=greet, httpMethod="GET", statusCode="200")
     # Lambda custom integration: type AWS, the function's invocation URI, always POST
     # (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-custom-integrations.html).
     apigw.put_integration(
         restApiId=api_id, resourceId=greet, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{session.region}:lambda:path/2015-03-31/functions/{fn['FunctionArn']}/invocations",
+        uri=lambda_uri(fn["FunctionArn"]),
         requestTemplates={"application/json": BROKEN_TEMPLATE},
     )
     apigw.put_integration_response(restApiId=api_id, resourceId=greet, httpMethod="GET", statusCode="200")
@@ -118,11 +91,11 @@ def prepare_05_2() -> str:
     apigw = session.client("apigateway")
     notes = start_notes_service()
     api_id = _rest_api(NOTES_API)
-    for resource in apigw.get_resources(restApiId=api_id, limit=500)["items"]:
-        if resource["path"].startswith("/notes/"):  # back to the starting state
+    for res in apigw.get_resources(restApiId=api_id, limit=500)["items"]:
+        if res["path"].startswith("/notes/"):  # back to the starting state
             with contextlib.suppress(apigw.exceptions.NotFoundException):
-                apigw.delete_resource(restApiId=api_id, resourceId=resource["id"])
-    collection = _resource(api_id, "/notes")
+                apigw.delete_resource(restApiId=api_id, resourceId=res["id"])
+    collection = resource(api_id, "/notes")
     _put_method(api_id, collection, "GET")
     apigw.put_integration(restApiId=api_id, resourceId=collection, httpMethod="GET", type="HTTP_PROXY",
                           integrationHttpMethod="GET", uri=f"{notes.url}/notes")

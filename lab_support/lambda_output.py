@@ -15,9 +15,10 @@ import base64
 import json
 import re
 import time
+from collections.abc import Collection
 from typing import Any
 
-__all__ = ["log_tail", "read_payload", "show_invocation", "tidy", "wait_for_log_events"]
+__all__ = ["handler_output", "log_tail", "masked", "now_ms", "read_payload", "show_invocation", "tidy", "wait_for_log_events"]
 
 # REPORT fields whose values vary from run to run.
 _VARYING = re.compile(r"(Duration|Billed Duration|Init Duration|Max Memory Used|Restore Duration): [\d.]+ (ms|MB)")
@@ -126,3 +127,50 @@ def wait_for_log_events(
         if len(messages) >= count or time.monotonic() > deadline:
             return messages
         time.sleep(0.1)
+
+
+def now_ms() -> int:
+    """Now, in epoch milliseconds: CloudWatch Logs' clock. Pass it as ``since`` to read only later log events."""
+    return int(time.time() * 1000)
+
+
+# The lines the Lambda service writes around every invocation
+# (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
+_SERVICE_LINES = ("START RequestId", "END RequestId", "REPORT RequestId")
+
+
+def handler_output(
+    function_name: str,
+    since: int,
+    *,
+    count: int = 0,
+    timeout: float = 0.0,
+    client: Any = None,
+) -> list[str]:
+    """What the function printed since ``since`` (epoch ms), oldest first, one line per log event.
+
+    Reads ``/aws/lambda/<function_name>`` with :func:`wait_for_log_events`, leaves out the service's
+    START / END / REPORT lines and keeps the first line of each event (a traceback becomes its first line).
+    Waits up to ``timeout`` seconds for at least ``count`` such lines (by default it reads once: after
+    ``lab.wait_idle()`` the embedded backend's logs are complete; on AWS log delivery takes a few seconds).
+    An empty list when the function has not logged anything yet.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = wait_for_log_events(function_name, since_ms=since, count=0, timeout=0, client=client)
+        lines = [m.splitlines()[0] for m in messages if m.strip() and not m.startswith(_SERVICE_LINES)]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
+
+
+def masked(value: Any, keys: Collection[str], mask: str = "…") -> Any:
+    """``value`` (an event, a response: dicts and lists) with the values of ``keys`` replaced by ``mask``, at any depth.
+
+    For printing an event stably when a few of its fields (request ids, sequencers) change every run.
+    """
+    if isinstance(value, dict):
+        return {k: mask if k in keys else masked(v, keys, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, keys, mask) for v in value]
+    return value

@@ -144,8 +144,14 @@ class Session:
         self._on_stop.append(callback)
 
     # -- cleanup -----------------------------------------------------------------
-    def track(self, description: str, delete: Callable[[], Any]) -> None:
-        """Remember a resource a notebook created, and how to delete it."""
+    def track(self, description: str, delete: Callable[[], Any], *, once: bool = False) -> None:
+        """Remember a resource a notebook created, and how to delete it.
+
+        With ``once=True`` nothing happens if something of the same description is tracked
+        already: re-runnable helpers name the resource in the description and pass it.
+        """
+        if once and any(item.description == description for item in self._tracked):
+            return
         self._tracked.append(_Tracked(description, delete))
 
     def cleanup(self) -> str:

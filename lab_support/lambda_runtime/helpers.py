@@ -117,13 +117,8 @@ def ensure_execution_role(session: Any, name: str = DEFAULT_ROLE_NAME) -> str:
         iam.delete_role_policy(RoleName=name, PolicyName="AWSLambdaBasicExecutionRole")
         iam.delete_role(RoleName=name)
 
-    _track_once(session, f"IAM role {name}", delete)
+    session.track(f"IAM role {name}", delete, once=True)
     return arn
-
-
-def _track_once(session: Any, description: str, delete: Callable[[], Any]) -> None:
-    if not any(item.description == description for item in getattr(session, "_tracked", [])):
-        session.track(description, delete)
 
 
 _CONFIG_KEYS = ("Runtime", "Timeout", "MemorySize", "Environment", "Description", "Layers", "TracingConfig",
@@ -179,7 +174,7 @@ def create_function(
         _create_with_retry(client, dict(FunctionName=name, Code={"ZipFile": package}, Handler=handler,
                                         Role=role_arn, Tags=tags, **kwargs), real=session.backend != "moto")
         client.get_waiter("function_active_v2").wait(FunctionName=name)
-    _track_once(session, f"Lambda function {name}", lambda: client.delete_function(FunctionName=name))
+    session.track(f"Lambda function {name}", lambda: client.delete_function(FunctionName=name), once=True)
     return dict(client.get_function_configuration(FunctionName=name))
 
 

@@ -72,32 +72,26 @@ aws
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The clients used throughout: plain boto3, so every cell below also runs unchanged on a real account
-# (`LAB_BACKEND=aws`). `lambda_output` only formats responses: `show_invocation` prints an Invoke response,
-# `tidy` masks the numbers that change every run.
+# (`LAB_BACKEND=aws`). `lab.lambda_output` only formats responses: `show_invocation` prints an Invoke response,
+# `tidy` masks the numbers that change every run, `now_ms` is CloudWatch Logs' clock. `lab.resources` creates
+# (or finds) what the lessons need around them (a bucket, a role, a table), tagged and tracked for the cleanup
+# cell, so every cell can be run again.
 
 # %% slideshow={"slide_type": "fragment"}
 import contextlib
 import json
-import re
-import time
 
 import boto3
 
-from lab_support.lambda_output import log_tail, read_payload, show_invocation, tidy, wait_for_log_events
+from lab_support.lambda_output import log_tail, now_ms, read_payload, show_invocation, tidy, wait_for_log_events
+from lab_support.resources import bucket, execution_role, table
 
 lam = boto3.client("lambda")
 iam = boto3.client("iam")
 s3 = boto3.client("s3")
-dynamodb = boto3.client("dynamodb")
 sts = boto3.client("sts")
 
 print("the kernel calls AWS as:", sts.get_caller_identity()["Arn"])
-
-
-def now_ms() -> int:
-    """Now, in epoch milliseconds: CloudWatch Logs' clock (to read only this run's log events)."""
-    return int(time.time() * 1000)
-
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Who may invoke a function? The resource-based policy
@@ -122,7 +116,8 @@ def now_ms() -> int:
 #
 # First the function and the bucket. `lab.create_function` zips the source and calls `lambda.create_function` (or
 # `update_function_code` when the function exists, so the cell can be run again), with a role that may only write
-# logs. The bucket name carries the account id because bucket names are global on AWS.
+# logs. `lab.resources.bucket` creates the bucket unless it exists; its name carries the account id because bucket
+# names are global on AWS.
 
 # %% slideshow={"slide_type": "subslide"}
 ON_UPLOAD = '''
@@ -135,19 +130,7 @@ fn = lab.create_function("nb02-on-upload", ON_UPLOAD)
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # start with no statement (re-runs)
     lam.remove_permission(FunctionName="nb02-on-upload", StatementId="s3-invoke")
 
-BUCKET = f"nb02-uploads-{aws.account_id}"
-
-
-def delete_bucket():
-    for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
-    s3.delete_bucket(Bucket=BUCKET)
-
-
-with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
-    s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": aws.tag_list})
-    aws.track(f"bucket {BUCKET}", delete_bucket)
+BUCKET = bucket(f"nb02-uploads-{aws.account_id}")
 print(fn["FunctionName"], fn["Runtime"], fn["Handler"])
 print("role:", fn["Role"])
 
@@ -271,52 +254,23 @@ lab.check("02.1")
 # ```
 #
 # A role Lambda can assume has a **trust policy** naming `lambda.amazonaws.com`, and, to write its logs, the
-# permissions of the managed policy `AWSLambdaBasicExecutionRole`. This cell creates one that can do nothing else
-# (and, when run again, strips whatever was added later).
+# permissions of the managed policy `AWSLambdaBasicExecutionRole`. This cell creates one that can do nothing else:
+# `lab.resources.execution_role` creates the role (trusting `lambda.amazonaws.com`) or finds it, and sets exactly
+# the policies it is given, so running the cell again strips whatever was added later.
 
 # %% slideshow={"slide_type": "subslide"}
-TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 LOGS_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}
 
-
-def delete_role(name):
-    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
-    iam.delete_role(RoleName=name)
-
-
-def logs_only_role(name, trust=TRUST_LAMBDA):
-    """Create (or reset) an execution role that may only write logs; returns its ARN."""
-    try:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=aws.tag_list)["Role"]["Arn"]
-        aws.track(f"IAM role {name}", lambda: delete_role(name))
-    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
-    iam.put_role_policy(RoleName=name, PolicyName="logs", PolicyDocument=json.dumps(LOGS_ONLY))
-    return arn
-
-
-writer_role = logs_only_role("nb02-writer-role")
+writer_role = execution_role("nb02-writer-role", inline={"logs": LOGS_ONLY})  # one inline policy, nothing else
 writer_role
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A DynamoDB table, and a function that saves a note to S3 (`{"to": "s3"}`) or to the table (`{"to": "dynamodb"}`)
-# and says who it is:
+# A DynamoDB table (`lab.resources.table` creates it or finds it), and a function that saves a note to S3
+# (`{"to": "s3"}`) or to the table (`{"to": "dynamodb"}`) and says who it is:
 
 # %% slideshow={"slide_type": "fragment"}
-try:
-    dynamodb.create_table(TableName="nb02-notes", BillingMode="PAY_PER_REQUEST", Tags=aws.tag_list,
-                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
-    dynamodb.get_waiter("table_exists").wait(TableName="nb02-notes")
-    aws.track("DynamoDB table nb02-notes", lambda: dynamodb.delete_table(TableName="nb02-notes"))
-except dynamodb.exceptions.ResourceInUseException:
-    pass  # already there
+table("nb02-notes", key="id")
 
 WRITER = '''
 import os
@@ -746,9 +700,8 @@ show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 # created ([execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)):
 
 # %% slideshow={"slide_type": "fragment"}
-TRUST_EC2 = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-ec2_role = logs_only_role("nb02-ec2-role", trust=TRUST_EC2)
+ec2_role = execution_role("nb02-ec2-role", inline={"logs": LOGS_ONLY}, trust_service="ec2.amazonaws.com")
+print(json.dumps(iam.get_role(RoleName="nb02-ec2-role")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]))
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
     lam.delete_function(FunctionName="nb02-misconfigured")  # start without it (re-runs)
 try:
@@ -762,6 +715,8 @@ except lam.exceptions.InvalidParameterValueException as err:
 # seconds on a real account, where a changed trust policy takes a moment to apply):
 
 # %% slideshow={"slide_type": "-"}
+TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 iam.update_assume_role_policy(RoleName="nb02-ec2-role", PolicyDocument=json.dumps(TRUST_LAMBDA))
 lab.create_function("nb02-misconfigured", GOOD, role=ec2_role)
 show_invocation(lam.invoke(FunctionName="nb02-misconfigured", Payload=b"{}"))

@@ -70,10 +70,12 @@ aws
 # > [Invoking Lambda with events from other AWS services](https://docs.aws.amazon.com/lambda/latest/dg/lambda-services.html).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Plain boto3 clients, and a few small helpers used all along: `handler_output` reads what a function printed
-# from its CloudWatch Logs log group (`/aws/lambda/<name>`); `queue` creates an SQS queue (or finds it) and
-# empties it, `depth` counts its messages; `role` makes an execution role with given AWS managed policies;
-# `no_mappings` and `track_mapping` keep re-runs clean.
+# Plain boto3 clients, and a few helpers from `lab_support` for what is not the lesson:
+# `lab.lambda_output.handler_output` reads what a function printed from its CloudWatch Logs log group
+# (`/aws/lambda/<name>`); `lab.resources.queue` creates an SQS queue (or finds it) and empties it, `queue_depth`
+# counts its messages; `execution_role` makes an execution role with exactly the given AWS managed policies;
+# `bucket` and `stream` create a bucket and a Kinesis stream; `clear_mappings` and `track_mapping` keep re-runs
+# clean. Each is re-runnable, tags what it creates with the course tag and registers it for the cleanup cell.
 
 # %% slideshow={"slide_type": "fragment"}
 import json
@@ -81,106 +83,15 @@ import time
 
 import boto3
 
+from lab_support.lambda_output import handler_output, masked, now_ms
+from lab_support.resources import (bucket, clear_mappings, clear_permissions, execution_role, queue, queue_depth,
+                                   stream, track_mapping)
+
 s3 = boto3.client("s3")
 lam = boto3.client("lambda")
-logs = boto3.client("logs")
 sqs = boto3.client("sqs")
 iam = boto3.client("iam")
 kinesis = boto3.client("kinesis")
-
-
-def now_ms():
-    """Milliseconds since the epoch: log events after this moment are "new"."""
-    return int(time.time() * 1000)
-
-
-def handler_output(function_name, since):
-    """What the function printed since `since` (ms), oldest first: START/END/REPORT lines and tracebacks left out."""
-    lines, kwargs = [], {"logGroupName": f"/aws/lambda/{function_name}", "startTime": since}
-    while True:
-        try:
-            page = logs.filter_log_events(**kwargs)
-        except logs.exceptions.ResourceNotFoundException:
-            return lines  # the function has not logged anything yet
-        for event in page["events"]:
-            message = event["message"].rstrip("\n")
-            if not message.startswith(("START RequestId", "END RequestId", "REPORT RequestId")):
-                lines.append(message.splitlines()[0])
-        if "nextToken" not in page:
-            return lines
-        kwargs["nextToken"] = page["nextToken"]
-
-
-def queue(name, **attributes):
-    """Create the queue (or find it), set `attributes`, purge it, and return (url, arn)."""
-    try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except sqs.exceptions.QueueDoesNotExist:
-        url = sqs.create_queue(QueueName=name, tags=aws.tags)["QueueUrl"]
-        aws.track(f"SQS queue {name}", lambda: sqs.delete_queue(QueueUrl=url))
-    if attributes:
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={k: str(v) for k, v in attributes.items()})
-    try:
-        sqs.purge_queue(QueueUrl=url)
-    except sqs.exceptions.PurgeQueueInProgress:  # AWS allows one purge a minute
-        pass
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
-
-
-def depth(url):
-    """Messages in the queue, visible or in flight."""
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
-LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-MANAGED = "arn:aws:iam::aws:policy/service-role/"
-
-
-def role(name, *managed_policies):
-    """An execution role with exactly these AWS managed policies attached; returns its ARN."""
-    try:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
-                              Tags=aws.tag_list)["Role"]["Arn"]
-
-        def delete():
-            for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-                iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
-            for p in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                iam.delete_role_policy(RoleName=name, PolicyName=p)
-            iam.delete_role(RoleName=name)
-
-        aws.track(f"IAM role {name}", delete)
-    wanted = {MANAGED + p for p in managed_policies}
-    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
-    for arn_ in attached - wanted:
-        iam.detach_role_policy(RoleName=name, PolicyArn=arn_)
-    for arn_ in wanted - attached:
-        iam.attach_role_policy(RoleName=name, PolicyArn=arn_)
-    return arn
-
-
-def no_mappings(function_name):
-    """Delete the function's event source mappings (so a re-run starts from none)."""
-    for m in lam.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]:
-        lam.delete_event_source_mapping(UUID=m["UUID"])
-
-
-def track_mapping(mapping, description):
-    """Register the mapping's deletion with the cleanup cell (a mapping already gone is fine)."""
-    def delete():
-        try:
-            lam.delete_event_source_mapping(UUID=mapping["UUID"])
-        except lam.exceptions.ResourceNotFoundException:
-            pass
-    aws.track(f"event source mapping {description}", delete)
-
 
 print("clients and helpers ready; AWS seconds per local second:", lab.time_scale)
 
@@ -210,26 +121,7 @@ print("clients and helpers ready; AWS seconds per local second:", lab.time_scale
 # The bucket and the function. The handler prints the event it receives, then the key of each object, decoded.
 
 # %% slideshow={"slide_type": "subslide"}
-BUCKET = f"nb03-uploads-{aws.account_id}"  # bucket names are global on AWS: the account id keeps it ours
-
-
-
-def bucket(name):
-    """Create the bucket unless it exists (tagged, and emptied then deleted by the cleanup cell)."""
-    if name in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        return
-
-    def delete():
-        for obj in s3.list_objects_v2(Bucket=name).get("Contents", []):
-            s3.delete_object(Bucket=name, Key=obj["Key"])
-        s3.delete_bucket(Bucket=name)
-
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": aws.tag_list})
-    aws.track(f"S3 bucket {name}", delete)
-
-
-bucket(BUCKET)
+BUCKET = bucket(f"nb03-uploads-{aws.account_id}")  # bucket names are global on AWS: the account id keeps it ours
 
 ON_UPLOAD = '''
 import json
@@ -299,19 +191,8 @@ s3.put_object(Bucket=BUCKET, Key="photos/my cat.jpg", Body=b"meow")
 lab.wait_idle()
 
 VARIES = {"x-amz-request-id", "x-amz-id-2", "sequencer"}
-
-
-def masked(value):
-    """The event with the values that change on every upload replaced by '…'."""
-    if isinstance(value, dict):
-        return {k: "…" if k in VARIES else masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masked(v) for v in value]
-    return value
-
-
 printed = handler_output("nb03-on-upload", since)
-print(json.dumps(masked(json.loads(printed[0])), indent=2))
+print(json.dumps(masked(json.loads(printed[0]), VARIES), indent=2))
 print(printed[1])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -382,7 +263,8 @@ def handler(event, context):
     print(f"attempt for order {event['order']}, request {context.aws_request_id}")
     raise RuntimeError("payment service unavailable")
 '''
-lab.create_function("nb03-always-fails", FAILS, role=role("nb03-async-role", "AWSLambdaBasicExecutionRole"))
+async_role = execution_role("nb03-async-role", managed=["AWSLambdaBasicExecutionRole"])
+lab.create_function("nb03-always-fails", FAILS, role=async_role)
 try:
     lam.delete_function_event_invoke_config(FunctionName="nb03-always-fails")  # back to AWS's defaults
 except lam.exceptions.ResourceNotFoundException:
@@ -447,19 +329,14 @@ print(json.dumps(record, indent=2))
 # connected (running it again puts them back in that state).
 
 # %% slideshow={"slide_type": "-"}
-EXERCISE_BUCKET = f"nb03-exercise-{aws.account_id}"
-bucket(EXERCISE_BUCKET)
+EXERCISE_BUCKET = bucket(f"nb03-exercise-{aws.account_id}")
 thumbnailer = lab.create_function("nb03-thumbnailer", '''
 def handler(event, context):
     for record in event["Records"]:
         print("thumbnail for", record["s3"]["object"]["key"])
 ''')
 s3.put_bucket_notification_configuration(Bucket=EXERCISE_BUCKET, NotificationConfiguration={})  # unsolved again
-try:
-    for old in json.loads(lam.get_policy(FunctionName="nb03-thumbnailer")["Policy"])["Statement"]:
-        lam.remove_permission(FunctionName="nb03-thumbnailer", StatementId=old["Sid"])
-except lam.exceptions.ResourceNotFoundException:
-    pass  # no policy yet
+clear_permissions("nb03-thumbnailer")  # no resource-based policy statement: unsolved again
 print("bucket:", EXERCISE_BUCKET, "| function:", thumbnailer["FunctionArn"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -502,19 +379,19 @@ lab.check("03.1")
 # permissions first:
 
 # %% slideshow={"slide_type": "subslide"}
-reader_role = role("nb03-queue-reader", "AWSLambdaBasicExecutionRole")  # logs only, nothing about SQS
+reader_role = execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole"])  # logs only, no SQS
 ORDER_WORKER = '''
 def handler(event, context):
     bodies = [record["body"] for record in event["Records"]]
     print(f"batch of {len(bodies)}: {bodies}")
 '''
 lab.create_function("nb03-order-worker", ORDER_WORKER, role=reader_role)
-no_mappings("nb03-order-worker")
+clear_mappings("nb03-order-worker")
 orders_url, orders_arn = queue("nb03-orders")
 
 for n in range(1, 6):  # messages waiting before any mapping exists
     sqs.send_message(QueueUrl=orders_url, MessageBody=f"order {n}")
-print("messages waiting:", depth(orders_url))
+print("messages waiting:", queue_depth(orders_url))
 
 # %% slideshow={"slide_type": "fragment"}
 try:
@@ -528,7 +405,7 @@ except lam.exceptions.InvalidParameterValueException as err:
 # ([execution role permissions for SQS](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
 
 # %% slideshow={"slide_type": "fragment"}
-role("nb03-queue-reader", "AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole")
+execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
 mapping = lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
                                           BatchSize=10)
 track_mapping(mapping, "nb03-orders -> nb03-order-worker")
@@ -538,7 +415,7 @@ print({k: mapping[k] for k in ("UUID", "State", "BatchSize", "EventSourceArn")})
 since = now_ms()
 lab.wait_idle()
 print("\n".join(handler_output("nb03-order-worker", since)))
-print("messages left in the queue:", depth(orders_url))
+print("messages left in the queue:", queue_depth(orders_url))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The five messages that were waiting came in **one** invocation: a batch of up to `BatchSize` (default 10 for
@@ -569,7 +446,7 @@ queues = {}
 for name, (size, window) in SETTINGS.items():
     url, arn = queue(name)
     lab.create_function(name, ORDER_WORKER, role=reader_role)  # one function per queue, so they do not compete
-    no_mappings(name)
+    clear_mappings(name)
     lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))  # warm up: no cold start in the plot
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=size,
                                         MaximumBatchingWindowInSeconds=window)
@@ -661,7 +538,7 @@ def handler(event, context):
     return {"batchItemFailures": failures}       # only these messages come back
 '''
 lab.create_function("nb03-job-worker", JOB_WORKER, role=reader_role)
-no_mappings("nb03-job-worker")
+clear_mappings("nb03-job-worker")
 jobs_dlq_url, jobs_dlq_arn = queue("nb03-jobs-dlq")
 jobs_url, jobs_arn = queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
     {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": 3}))
@@ -676,7 +553,7 @@ sqs.send_message_batch(QueueUrl=jobs_url, Entries=[
     {"Id": str(i), "MessageBody": body} for i, body in enumerate(["job 1", "poison job", "job 2"])])
 time.sleep(0.2)
 print("mapping:", lam.get_event_source_mapping(UUID=jobs_mapping["UUID"])["State"],
-      "| messages waiting:", depth(jobs_url))
+      "| messages waiting:", queue_depth(jobs_url))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # A disabled mapping does not poll: the messages wait. Enable it, and watch the poison message come back every
@@ -687,7 +564,7 @@ since = now_ms()
 lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
 lab.wait_idle()
 print("\n".join(handler_output("nb03-job-worker", since)))
-print("left in nb03-jobs:", depth(jobs_url))
+print("left in nb03-jobs:", queue_depth(jobs_url))
 dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
 print("in nb03-jobs-dlq:", [m["Body"] for m in dead])
 
@@ -718,23 +595,7 @@ print("in nb03-jobs-dlq:", [m["Body"] for m in dead])
 # %% slideshow={"slide_type": "subslide"}
 STREAM = "nb03-clicks"
 stream_since = now_ms()
-if STREAM in kinesis.list_streams()["StreamNames"]:  # start from an empty stream on every run
-    kinesis.delete_stream(StreamName=STREAM)
-    kinesis.get_waiter("stream_not_exists").wait(StreamName=STREAM)
-kinesis.create_stream(StreamName=STREAM, ShardCount=2)
-kinesis.get_waiter("stream_exists").wait(StreamName=STREAM)
-kinesis.add_tags_to_stream(StreamName=STREAM, Tags=aws.tags)
-stream_arn = kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamARN"]
-
-
-def delete_stream():
-    try:
-        kinesis.delete_stream(StreamName=STREAM)
-    except kinesis.exceptions.ResourceNotFoundException:
-        pass  # already gone
-
-
-aws.track(f"Kinesis stream {STREAM}", delete_stream)
+stream_arn = stream(STREAM, shards=2, fresh=True)  # deleted and created again: an empty stream on every run
 
 for user in ["alice", "bob"]:  # two records per user before any mapping exists
     for i in range(2):
@@ -750,10 +611,11 @@ def handler(event, context):
     data = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
     print(shard, json.dumps(data))
 '''
-stream_role = role("nb03-stream-reader", "AWSLambdaBasicExecutionRole", "AWSLambdaKinesisExecutionRole")
+stream_role = execution_role("nb03-stream-reader",
+                             managed=["AWSLambdaBasicExecutionRole", "AWSLambdaKinesisExecutionRole"])
 for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
     lab.create_function(name, CLICKS, role=stream_role)
-    no_mappings(name)
+    clear_mappings(name)
     m = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position,
                                         BatchSize=100)
     track_mapping(m, f"{STREAM} -> {name}")
@@ -802,9 +664,8 @@ def handler(event, context):
             raise ValueError(f"cannot process {record['body']!r}")
 '''
 lab.create_function("nb03-picky", PICKY, role=reader_role)
-no_mappings("nb03-picky")  # unsolved again on a re-run
-inbox_url, inbox_arn = queue("nb03-inbox")
-sqs.set_queue_attributes(QueueUrl=inbox_url, Attributes={"RedrivePolicy": ""})
+clear_mappings("nb03-picky")  # unsolved again on a re-run
+inbox_url, inbox_arn = queue("nb03-inbox", RedrivePolicy="")  # no redrive policy: unsolved again
 inbox_dlq_url, inbox_dlq_arn = queue("nb03-inbox-dlq")
 print("queue:", inbox_arn, "\ndead-letter queue:", inbox_dlq_arn)
 

@@ -130,43 +130,33 @@ print("resolves to:", anatomy["resolves_to"])
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Build a REST API step by step
 #
-# One boto3 client for the API Gateway control plane. The helper `new_rest_api` creates an API with the course
-# tag, registers its deletion for `lab.cleanup()`, and first deletes an older API of the same name, so running the
-# notebook twice leaves one API, not two. On a real account the control plane is throttled per account
+# One boto3 client for the API Gateway control plane. On a real account the control plane is throttled per account
 # ([API Gateway quotas](https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): `CreateDeployment`
 # one request every 5 seconds, `DeleteRestApi` and `CreateRestApi` for an edge-optimized API one every 30 seconds),
 # so the client retries throttled calls for longer than boto3's default; a cell may pause there.
+#
+# The notebook must also survive "Run all" twice. The re-run plumbing comes from `lab_support.rest_apis` (plain
+# boto3, short enough to read): `delete_rest_apis_named(name)` removes the APIs an earlier run left, so a re-run
+# ends with one API, not two; `delete_rest_api(api_id)` deletes one API and does not mind if it is gone already.
 
 # %% slideshow={"slide_type": "subslide"}
 from botocore.config import Config
 
+from lab_support.rest_apis import delete_rest_api, delete_rest_apis_named, rest_api
+
 apigw = aws.client("apigateway", config=Config(retries={"mode": "standard", "max_attempts": 10}))
-
-
-def delete_rest_api(api_id):
-    try:
-        apigw.delete_rest_api(restApiId=api_id)
-    except apigw.exceptions.NotFoundException:
-        pass  # already gone
-
-
-def new_rest_api(name, **kwargs):
-    """Create REST API `name` (deleting an older API of that name first), tagged and tracked for cleanup."""
-    for old in apigw.get_rest_apis(limit=500)["items"]:
-        if old["name"] == name:
-            delete_rest_api(old["id"])
-    api = apigw.create_rest_api(name=name, tags=aws.tags, **kwargs)
-    aws.track(f"REST API {name}", lambda: delete_rest_api(api["id"]))
-    return api
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The API.** `endpointConfiguration` chooses the endpoint type (section 3); this first API is REGIONAL.
-# Every REST API starts with one resource, the root `/`.
+# Like everything the course creates, it carries the course tag, and `aws.track` registers its deletion for
+# `lab.cleanup()`. Every REST API starts with one resource, the root `/`.
 
 # %% slideshow={"slide_type": "-"}
-api = new_rest_api("nb04-hello-api", endpointConfiguration={"types": ["REGIONAL"]},
-                   description="Notebook 04: MOCK and Lambda proxy integrations")
+delete_rest_apis_named("nb04-hello-api")  # a re-run: remove the API the previous run created
+api = apigw.create_rest_api(name="nb04-hello-api", endpointConfiguration={"types": ["REGIONAL"]},
+                            description="Notebook 04: MOCK and Lambda proxy integrations", tags=aws.tags)
 api_id = api["id"]
+aws.track("REST API nb04-hello-api", lambda: delete_rest_api(api_id))
 root_id = apigw.get_resources(restApiId=api_id)["items"][0]["id"]
 api["name"], api["endpointConfiguration"]["types"]
 
@@ -292,7 +282,8 @@ r.status_code, r.json()
 #
 # Build, on your own, a **REGIONAL** REST API named `exercise-regional` with a `GET /hello` method whose **MOCK**
 # integration answers `200`, deployed to the stage **`dev`**. The check calls `GET /hello` on that stage.
-# (Use `new_rest_api(...)` from above, or `apigw.create_rest_api` directly.)
+# (Create it with `apigw.create_rest_api` as above, or with `rest_api("exercise-regional", fresh=True, ...)`, which
+# returns the new API's id; `fresh=True` deletes an API of that name left by an earlier try first.)
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE
@@ -313,15 +304,18 @@ lab.check("04.1")
 # - **Private** (`PRIVATE`): "A private API is a REST API that is only callable from within an Amazon VPC", through
 #   an interface VPC endpoint ([Private REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html)).
 #
-# One of each. The first passes no `endpointConfiguration` at all, to see the default.
+# One of each. The first passes no `endpointConfiguration` at all, to see the default. From here on
+# `rest_api(name, fresh=True, **kwargs)` does what the cell above did by hand: delete an API of that name left by
+# an earlier run, then `create_rest_api(name=name, **kwargs)` with the course tag, tracked for clean-up; it returns
+# the new API's id.
 
 # %% slideshow={"slide_type": "subslide"}
-edge_api = new_rest_api("nb04-edge")  # no endpointConfiguration: the default
-regional_api = new_rest_api("nb04-regional", endpointConfiguration={"types": ["REGIONAL"]})
-private_api = new_rest_api("nb04-private", endpointConfiguration={"types": ["PRIVATE"]})
-for created in (edge_api, regional_api, private_api):
-    config = apigw.get_rest_api(restApiId=created["id"])["endpointConfiguration"]
-    print(f"{created['name']:<14}", config["types"])
+edge_id = rest_api("nb04-edge", fresh=True)  # no endpointConfiguration: the default
+regional_id = rest_api("nb04-regional", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+private_id = rest_api("nb04-private", fresh=True, endpointConfiguration={"types": ["PRIVATE"]})
+for created in (edge_id, regional_id, private_id):
+    described = apigw.get_rest_api(restApiId=created)
+    print(f"{described['name']:<14}", described["endpointConfiguration"]["types"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A PRIVATE API needs a resource policy
@@ -333,7 +327,6 @@ for created in (edge_api, regional_api, private_api):
 # %% slideshow={"slide_type": "-"}
 from botocore.exceptions import ClientError
 
-private_id = private_api["id"]
 pets_id = apigw.create_resource(restApiId=private_id, parentId=apigw.get_resources(restApiId=private_id)["items"][0]["id"],
                                 pathPart="pets")["id"]
 apigw.put_method(restApiId=private_id, resourceId=pets_id, httpMethod="GET", authorizationType="NONE")

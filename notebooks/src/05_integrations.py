@@ -82,68 +82,34 @@ aws
 # > [Integration subtype reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### A few helpers, in plain boto3
+# ### Re-runnable set-up, from `lab_support.rest_apis`
 #
-# Cells must be re-runnable, so each thing is looked up before it is created. These helpers do that for REST APIs,
-# resources and methods; everything else in the notebook is a direct `boto3` call you could type in a terminal.
+# Cells must be re-runnable, so each thing is looked up before it is created. The module
+# `lab_support.rest_apis` holds that plumbing, written in plain boto3 (read it: it is short):
+#
+# | helper | what it does |
+# |---|---|
+# | `rest_api(name, **kwargs)` | the id of the REST API `name`; created with `create_rest_api(name=name, **kwargs)` if there is none |
+# | `find_http_api(name)`, `delete_http_api(api_id)` | look up an HTTP API by name; delete one (no error if it is gone), for section 6 |
+# | `resource(api_id, "/a/{b}")` | the id of the resource at that path, creating the parts that are missing |
+# | `clear_method(api_id, resource_id, "GET")` | deletes the method if an earlier run made it, so the `put_method` after it works again (AWS refuses to put a method twice) |
+# | `lambda_uri(function_arn)` | the integration URI that calls Lambda's Invoke API for a function |
+# | `allow_api_gateway(function_name, api_id)` | the resource-based permission of notebook 02: this API, any stage, method and path, may invoke the function |
+#
 # What they create carries the course tag and is registered for the clean-up at the end (`aws.track`).
+# Everything else in the notebook is a direct `boto3` call you could type in a terminal.
 
 # %% slideshow={"slide_type": "-"}
 import json
 
 import requests
 
+from lab_support.rest_apis import (allow_api_gateway, clear_method, delete_http_api, find_http_api, lambda_uri,
+                                   resource, rest_api)
+
 apig = aws.client("apigateway")
-lam = aws.client("lambda")
 
-
-def rest_api(name):
-    """The id of the REST API called `name`; created (tagged, tracked) if there is none."""
-    for api in apig.get_rest_apis(limit=500)["items"]:
-        if api["name"] == name:
-            return api["id"]
-    api_id = apig.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]}, tags=aws.tags)["id"]
-    aws.track(f"REST API {name}", lambda: apig.delete_rest_api(restApiId=api_id))
-    return api_id
-
-
-def resource(api_id, path):
-    """The id of the resource at `path` (e.g. "/notes/{id}"), creating the parts that are missing."""
-    existing = {r["path"]: r["id"] for r in apig.get_resources(restApiId=api_id, limit=500)["items"]}
-    parent, so_far = existing["/"], ""
-    for part in path.strip("/").split("/"):
-        so_far += "/" + part
-        if so_far not in existing:
-            existing[so_far] = apig.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"]
-        parent = existing[so_far]
-    return parent
-
-
-def method(api_id, resource_id, http_method, **kwargs):
-    """put_method with no authorization, unless the method exists (AWS answers ConflictException)."""
-    try:
-        apig.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=http_method,
-                        authorizationType="NONE", **kwargs)
-    except apig.exceptions.ConflictException:
-        pass
-
-
-def lambda_uri(function_arn):
-    """The integration URI that calls Lambda's Invoke API for a function."""
-    return f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
-
-
-def allow_api_gateway(function_name, api_id):
-    """Let this API (any stage, method and path) invoke the function, as in notebook 02."""
-    try:
-        lam.add_permission(FunctionName=function_name, StatementId=f"apigateway-{api_id}",
-                           Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
-                           SourceArn=f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/*")
-    except lam.exceptions.ResourceConflictException:
-        pass  # granted already
-
-
-api_id = rest_api("nb05-integrations")
+api_id = rest_api("nb05-integrations", endpointConfiguration={"types": ["REGIONAL"]})
 print(aws.stage_url(api_id, "dev"))  # where its stage "dev" will answer
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -192,7 +158,8 @@ echo["FunctionName"], echo["Runtime"], echo["Handler"]
 
 # %% slideshow={"slide_type": "-"}
 proxy = resource(api_id, "/proxy")
-method(api_id, proxy, "GET")
+clear_method(api_id, proxy, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=proxy, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="GET", type="AWS_PROXY",
                      integrationHttpMethod="POST", uri=lambda_uri(echo["FunctionArn"]))
 apig.create_deployment(restApiId=api_id, stageName="dev")
@@ -242,7 +209,8 @@ def handler(event, context):
 plain = lab.create_function("nb05-plain", PLAIN)
 allow_api_gateway("nb05-plain", api_id)
 bad = resource(api_id, "/plain")
-method(api_id, bad, "GET")
+clear_method(api_id, bad, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=bad, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=bad, httpMethod="GET", type="AWS_PROXY",
                      integrationHttpMethod="POST", uri=lambda_uri(plain["FunctionArn"]))
 apig.create_deployment(restApiId=api_id, stageName="dev")
@@ -262,7 +230,9 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "plain"))
 
 # %% slideshow={"slide_type": "-"}
 direct = resource(api_id, "/direct")
-method(api_id, direct, "GET", requestParameters={"method.request.querystring.name": False})
+clear_method(api_id, direct, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=direct, httpMethod="GET", authorizationType="NONE",
+                requestParameters={"method.request.querystring.name": False})
 apig.put_integration(
     restApiId=api_id, resourceId=direct, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
     uri=lambda_uri(echo["FunctionArn"]),
@@ -359,7 +329,8 @@ notes
 # %% slideshow={"slide_type": "-"}
 notes_api = rest_api("nb05-notes")
 collection = resource(notes_api, "/notes")
-method(notes_api, collection, "ANY")
+clear_method(notes_api, collection, "ANY")  # a re-run starts this method over
+apig.put_method(restApiId=notes_api, resourceId=collection, httpMethod="ANY", authorizationType="NONE")
 apig.put_integration(restApiId=notes_api, resourceId=collection, httpMethod="ANY", type="HTTP_PROXY",
                      integrationHttpMethod="ANY", uri=f"{NOTES_URL}/notes")
 apig.create_deployment(restApiId=notes_api, stageName="dev")
@@ -387,7 +358,9 @@ r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"done": True})
 
 # %% slideshow={"slide_type": "-"}
 titles = resource(notes_api, "/titles")
-method(notes_api, titles, "GET", requestParameters={"method.request.querystring.done": False})
+clear_method(notes_api, titles, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=notes_api, resourceId=titles, httpMethod="GET", authorizationType="NONE",
+                requestParameters={"method.request.querystring.done": False})
 apig.put_method_response(restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200")
 apig.put_integration(
     restApiId=notes_api, resourceId=titles, httpMethod="GET", type="HTTP", integrationHttpMethod="GET",
@@ -408,7 +381,9 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles?done=false"))
 
 # %% slideshow={"slide_type": "-"}
 title = resource(notes_api, "/titles/{id}")
-method(notes_api, title, "GET", requestParameters={"method.request.path.id": True})
+clear_method(notes_api, title, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=notes_api, resourceId=title, httpMethod="GET", authorizationType="NONE",
+                requestParameters={"method.request.path.id": True})
 for status in ("200", "404"):
     apig.put_method_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode=status)
 apig.put_integration(
@@ -503,7 +478,8 @@ print(role_arn)
 
 # %% slideshow={"slide_type": "-"}
 messages = resource(api_id, "/messages")
-method(api_id, messages, "POST")
+clear_method(api_id, messages, "POST")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=messages, httpMethod="POST", authorizationType="NONE")
 apig.put_method_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200")
 apig.put_integration(
     restApiId=api_id, resourceId=messages, httpMethod="POST", type="AWS", integrationHttpMethod="POST",
@@ -553,7 +529,8 @@ for message in received.get("Messages", []):
 
 # %% slideshow={"slide_type": "subslide"}
 health = resource(api_id, "/health")
-method(api_id, health, "GET")
+clear_method(api_id, health, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=health, httpMethod="GET", authorizationType="NONE")
 apig.put_method_response(restApiId=api_id, resourceId=health, httpMethod="GET", statusCode="200")
 apig.put_integration(restApiId=api_id, resourceId=health, httpMethod="GET", type="MOCK",
                      requestTemplates={"application/json": '{"statusCode": 200}'})
@@ -566,37 +543,20 @@ apig.get_method(restApiId=api_id, resourceId=health, httpMethod="GET")["methodIn
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # A second backend for the `test` stage: a tiny "inventory" web server, also on this machine (the same thing a
-# private backend will be in section 5).
+# private backend will be in section 5). It comes from `lab_support.services.inventory`; every `GET` answers
+# `{"service": "inventory", "path": <the path asked for>, "items": ["bolts", "nuts"]}`, so you can tell which
+# backend answered.
 
 # %% slideshow={"slide_type": "-"}
-import logging
-import threading
+from lab_support.services.inventory import start_inventory_service
 
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
-
-logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in the notebook
-
-
-@Request.application
-def inventory_app(request):
-    body = {"service": "inventory", "path": request.path, "items": ["bolts", "nuts"]}
-    return Response(json.dumps(body), content_type="application/json")
-
-
-def start_inventory():
-    server = make_server("127.0.0.1", 0, inventory_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    aws.track("local inventory server", lambda: (server.shutdown(), server.server_close()))
-    return f"http://127.0.0.1:{server.server_port}"
-
-
-INVENTORY_URL = start_inventory()
+INVENTORY_URL = start_inventory_service()  # on 127.0.0.1, any free port; a re-run returns the same URL
 INVENTORY_URL
 
 # %% slideshow={"slide_type": "subslide"}
 backend = resource(api_id, "/backend")
-method(api_id, backend, "GET")
+clear_method(api_id, backend, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=backend, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=backend, httpMethod="GET", type="HTTP_PROXY",
                      integrationHttpMethod="GET", uri="http://${stageVariables.backend}/notes")
 host = {"dev": NOTES_URL, "test": INVENTORY_URL}
@@ -667,7 +627,8 @@ else:
     register_private_backend(link["id"], INVENTORY_URL)  # the local stand-in for the NLB's targets
 
     private = resource(api_id, "/inventory")
-    method(api_id, private, "GET")
+    clear_method(api_id, private, "GET")  # a re-run starts this method over
+    apig.put_method(restApiId=api_id, resourceId=private, httpMethod="GET", authorizationType="NONE")
     apig.put_integration(restApiId=api_id, resourceId=private, httpMethod="GET", type="HTTP_PROXY",
                          integrationHttpMethod="GET", uri="http://inventory.internal.example/items",
                          connectionType="VPC_LINK", connectionId=link["id"])
@@ -698,11 +659,11 @@ else:
 
 # %% slideshow={"slide_type": "-"}
 v2 = aws.client("apigatewayv2")
-http_id = next((a["ApiId"] for a in v2.get_apis()["Items"] if a["Name"] == "nb05-http"), None)
+http_id = find_http_api("nb05-http")  # a re-run reuses the API the first run created
 if http_id is None:
     http_id = v2.create_api(Name="nb05-http", ProtocolType="HTTP", Target=echo["FunctionArn"],
                             RouteKey="GET /echo", Tags=aws.tags)["ApiId"]
-    aws.track("HTTP API nb05-http", lambda api=http_id: v2.delete_api(ApiId=api))
+    aws.track("HTTP API nb05-http", lambda api=http_id: delete_http_api(api))
 allow_api_gateway("nb05-echo", http_id)
 print("routes:", [r["RouteKey"] for r in v2.get_routes(ApiId=http_id)["Items"]])
 print("integrations:", [(i["IntegrationType"], i["PayloadFormatVersion"]) for i in v2.get_integrations(ApiId=http_id)["Items"]])
@@ -774,8 +735,10 @@ validator = next((v for v in apig.get_request_validators(restApiId=api_id)["item
                  None) or apig.create_request_validator(restApiId=api_id, name="body-and-params",
                                                         validateRequestBody=True, validateRequestParameters=True)
 signup = resource(api_id, "/signup")
-method(api_id, signup, "POST", requestValidatorId=validator["id"], requestModels={"application/json": "Signup"},
-       requestParameters={"method.request.querystring.campaign": True})
+clear_method(api_id, signup, "POST")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=signup, httpMethod="POST", authorizationType="NONE",
+                requestValidatorId=validator["id"], requestModels={"application/json": "Signup"},
+                requestParameters={"method.request.querystring.campaign": True})
 apig.put_method_response(restApiId=api_id, resourceId=signup, httpMethod="POST", statusCode="200")
 apig.put_integration(restApiId=api_id, resourceId=signup, httpMethod="POST", type="MOCK",
                      requestTemplates={"application/json": '{"statusCode": 200}'})
