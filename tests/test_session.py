@@ -185,3 +185,12 @@ def test_tags() -> None:
         {"Key": "course", "Value": "apigw-lambda-lab"},
         {"Key": "notebook", "Value": "01"},
     ]
+
+
+def test_track_once_registers_a_resource_a_single_time(aws: lab.Session, capsys) -> None:  # type: ignore[no-untyped-def]
+    deleted: list[str] = []
+    for _ in range(3):  # a cell run three times
+        aws.track("queue q", lambda: deleted.append("q"), once=True)
+    aws.track("queue q", lambda: deleted.append("again"))  # without once: a second entry
+    assert aws.cleanup().startswith("Cleanup: removed 2 resources")
+    assert deleted == ["again", "q"]
