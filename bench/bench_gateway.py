@@ -25,25 +25,15 @@ import contextlib
 import json
 import statistics
 import threading
-import time
 from collections.abc import Callable
+
+from stats import pct, timed  # bench/stats.py (the script's folder is on sys.path)
 
 BODY = '{"ok": true}'
 HANDLER = (
     "def handler(event, context):\n"
     "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"ok\": true}'}\n"
 )
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
 
 
 def sample_interleaved(calls: list[tuple[str, Callable[[], object]]], n: int,

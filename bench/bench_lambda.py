@@ -15,25 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from collections.abc import Callable
+
+from stats import pct, timed  # bench/stats.py (the script's folder is on sys.path)
 
 HANDLER = "def handler(event, context):\n    return {'echo': event}\n"
 ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
 
 
 def run(make_zip: Callable[[str], bytes], cold_n: int, warm_n: int, prefix: str) -> tuple[list[float], list[float]]:
