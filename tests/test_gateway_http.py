@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 import requests
+from gateway_support import ACCOUNT, REGION, lambda_function
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 DOORS = ("kernel", "loopback", "host")
 
 
@@ -33,16 +32,6 @@ def call(aws: lab.Session, method: str, api_id: str, stage: str, path: str, door
         target = f"{aws.gateway_url}{prefix}/{path.lstrip('/')}"
         headers = {**headers, "Host": f"{api_id}.execute-api.{REGION}.amazonaws.com"}
     return requests.request(method, target, headers=headers, timeout=30, **kwargs)
-
-
-def lambda_function(aws: lab.Session, name: str, code: str, *, allow: bool = True) -> str:
-    pytest.importorskip("lab_support.lambda_runtime")
-    arn = str(lab.create_function(name, code)["FunctionArn"])
-    if allow:
-        aws.client("lambda").add_permission(
-            FunctionName=name, StatementId="apigateway", Action="lambda:InvokeFunction",
-            Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:*/*")
-    return arn
 
 
 def http_api(aws: lab.Session, routes: dict[str, dict[str, Any]], stage: str = "$default",

@@ -11,14 +11,13 @@ from typing import Any
 
 import pytest
 import requests
+from gateway_support import ACCOUNT, REGION, lambda_function
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
 from lab_support import gateway
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 DOORS = ("kernel", "loopback", "host")
 
 
@@ -57,16 +56,6 @@ def mock_method(apig: Any, api_id: str, resource: str, method: str, body_templat
                          requestTemplates={"application/json": request_template})
     apig.put_integration_response(restApiId=api_id, resourceId=resource, httpMethod=method, statusCode=status,
                                   responseTemplates={"application/json": body_template})
-
-
-def lambda_function(aws: lab.Session, name: str, code: str, *, allow: bool = True) -> str:
-    pytest.importorskip("lab_support.lambda_runtime")
-    arn = str(lab.create_function(name, code)["FunctionArn"])
-    if allow:
-        aws.client("lambda").add_permission(
-            FunctionName=name, StatementId="apigateway", Action="lambda:InvokeFunction",
-            Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:*/*")
-    return arn
 
 
 def invocation_uri(function_arn: str) -> str:
