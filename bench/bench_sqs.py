@@ -14,8 +14,8 @@ import json
 import time
 
 import lab_support as lab
-import lab_support.lambda_runtime as runtime
-from lab_support import event_sources
+import lab_support.embedded.lambda_ as runtime
+from lab_support.embedded import event_sources
 
 HANDLER = '''
 def handler(event, context):
@@ -59,7 +59,7 @@ def main() -> None:
         lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="bench-consumer", BatchSize=args.batch_size)
         started = time.perf_counter()
         send_all()
-    runtime.wait_idle(120)
+    lab.wait_idle(120)
     elapsed = time.perf_counter() - started
     batches = event_sources.timeline("sqs.batch")
     processed = sum(b["size"] for b in batches)

@@ -17,19 +17,26 @@ Public API (each documented where it is defined):
 * tags: :func:`tags`, :func:`tag_list`
 * errors: :func:`explain` (the fix behind a wrapped error), :class:`LabError`
 * Lambda: :func:`create_function`, :func:`lambda_zip`, :func:`wait_idle`, :data:`time_scale`,
-  and the modules :mod:`lambda_runtime`, :mod:`event_sources`, :mod:`iam`
+  :mod:`lambda_output` (reading Invoke responses and logs), :mod:`event_sources` (``timeline()``)
 * resources: :mod:`resources` (re-runnable create-or-get of execution roles, queues, buckets, tables,
-  streams, tagged and tracked for the cleanup), :mod:`lambda_output` (reading Invoke responses and logs)
-* API Gateway: :mod:`gateway` (data plane), :mod:`endpoints`, :mod:`private_api`, :mod:`export`,
-  :mod:`rest_apis` (re-runnable find-or-create of APIs, resources, Lambda permissions)
+  streams, tagged and tracked for the cleanup)
+* API Gateway: :mod:`api_builders` (re-runnable find-or-create of APIs, resources, Lambda permissions),
+  :mod:`endpoint_types` (edge vs regional vs private), :mod:`openapi` (export), :mod:`postman`
 * HTTP (notebook 01): :func:`start_notes_service`, :func:`stop_notes_service`, :class:`NotesService`,
   :func:`curl_line`, :func:`show`, :func:`send`, :func:`request_builder`,
   :func:`notes_collection`, :func:`write_collection`
 * teaching: :func:`check` (exercise self-checks), :func:`use_course_style` (figures),
   :func:`check_environment`
 
-The local services attach themselves to every embedded session through
-:func:`register_extension`; docs/SEAMS.md shows how they fit together.
+The package has four layers (docs/SEAMS.md draws them):
+
+* :mod:`lab_support.core`: session, embedded server, network guard, errors, tags, patching, clock;
+* :mod:`lab_support.embedded`: what exists only on the moto backend, one folder per AWS service;
+* :mod:`lab_support.course`: helpers that work the same on both backends;
+* :mod:`lab_support.exercises`: the self-checks, one module per notebook.
+
+The embedded services attach themselves to every embedded session through
+:func:`register_extension`, in the order of :data:`EXTENSIONS`.
 """
 
 from __future__ import annotations
@@ -51,38 +58,44 @@ def _require(*modules: str) -> None:
 _require("boto3", "moto", "requests", "werkzeug", "flask")
 
 # ruff: noqa: E402  (the imports below come after the dependency check on purpose)
-from .apis import curl_line, request_builder, send, show
-from .envcheck import check_environment
-from .errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse, explain
-from .exercises import check
-from .figures import use_course_style
-from .postman import notes_collection, write_collection
-from .services.notes import NotesService, start_notes_service, stop_notes_service
-from .session import Session, cleanup, current, register_extension, reset, start, stop
-from .tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, tag_list, tags
+from lab_support.core.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse, explain
+from lab_support.core.idle import wait_idle
+from lab_support.core.session import Extension, Session, cleanup, current, register_extension, reset, start, stop
+from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, tag_list, tags
+from lab_support.course import api_builders, endpoint_types, lambda_output, openapi, postman, resources
+from lab_support.course.envcheck import check_environment
+from lab_support.course.figures import use_course_style
+from lab_support.course.functions import create_function, lambda_zip
+from lab_support.course.http import curl_line, request_builder, send, show
+from lab_support.course.postman import notes_collection, write_collection
+from lab_support.course.services import inventory as _inventory
+from lab_support.course.services import notes as _notes
+from lab_support.course.services.notes import NotesService, start_notes_service, stop_notes_service
+from lab_support.embedded import apigateway as _apigateway
+from lab_support.embedded import event_sources
+from lab_support.embedded import iam as _iam
+from lab_support.embedded import lambda_ as _lambda
+from lab_support.embedded.apigateway import private_endpoints as _private_endpoints
+from lab_support.exercises import check
+
+# What attaches to every embedded session, in this order (the one place that states it). Order matters
+# where two extensions mount on the embedded server or wrap the same moto call: IAM's middleware first (it
+# must see every signed request), the Lambda runtime last.
+EXTENSIONS: tuple[tuple[str, Extension], ...] = (
+    ("inventory-service", _inventory.install),
+    ("notes-service", _notes.install),
+    ("iam", _iam.install),
+    ("private_api", _private_endpoints.install),
+    ("event_sources", event_sources.install),
+    ("gateway", _apigateway.install),
+    ("lambda", _lambda.install),
+)
+for _name, _install in EXTENSIONS:
+    register_extension(_name, _install)
 
 # AWS seconds per local second for AWS's fixed delays (async retries, visibility timeouts,
-# batching windows): 60 means one AWS minute lasts one second here. Read live by event_sources/clock.py.
+# batching windows): 60 means one AWS minute lasts one second here. Read live by core/clock.py.
 time_scale: float = 60.0
-
-# The local services, each registering its extension on import, in this order:
-# execution roles and Lambda resource policies; PRIVATE API rules; push/pull event sources;
-# the API Gateway data plane; the Lambda runtime.
-from . import iam
-from . import private_api as private_api
-
-register_extension("private_api", private_api.install)
-from . import event_sources
-from . import gateway as gateway
-
-register_extension("gateway", gateway.install)
-from . import endpoints, export, lambda_runtime
-from . import resources as resources  # create-or-get roles, queues, buckets… (re-runnable, tagged, tracked)
-from . import rest_apis as rest_apis  # find-or-create REST/HTTP APIs, resources, Lambda permissions (re-runnable)
-from .lambda_runtime import create_function, lambda_zip
-
-# Until no invocation, async retry or poller batch is pending (event_sources registers its pending()).
-wait_idle = lambda_runtime.wait_idle
 
 __version__ = "0.1.0"
 
@@ -96,27 +109,25 @@ __all__ = [
     "NotesService",
     "PortInUse",
     "Session",
+    "api_builders",
     "check",
     "check_environment",
     "cleanup",
     "create_function",
     "curl_line",
     "current",
-    "endpoints",
+    "endpoint_types",
     "event_sources",
     "explain",
-    "export",
-    "gateway",
-    "iam",
-    "lambda_runtime",
+    "lambda_output",
     "lambda_zip",
     "notes_collection",
-    "private_api",
+    "openapi",
+    "postman",
     "register_extension",
     "request_builder",
     "reset",
     "resources",
-    "rest_apis",
     "send",
     "show",
     "start",

@@ -11,7 +11,7 @@ import argparse
 import sys
 import threading
 
-from .errors import LabError
+from lab_support.core.errors import LabError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,11 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "check":
-        from .envcheck import check_environment
+        from lab_support.course.envcheck import check_environment
 
         return 1 if check_environment() else 0
 
-    from . import session
+    from lab_support.core import session
 
     try:
         aws = session.start("moto", region=args.region, port=args.port)

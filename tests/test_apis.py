@@ -10,9 +10,9 @@ import pytest
 import requests
 
 import lab_support as lab
-from lab_support.apis import RequestBuilder, curl_line, format_response, shell_quote
-from lab_support.errors import LabError
-from lab_support.services.notes import NotesService
+from lab_support.core.errors import LabError
+from lab_support.course.http import RequestBuilder, curl_line, format_response, shell_quote
+from lab_support.course.services.notes import NotesService
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""lab_support.endpoints: data files, distances, nearest edge, the latency model and its assumptions."""
+"""lab_support.course.endpoint_types: data files, distances, nearest edge, the latency model and its assumptions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab_support import endpoints as ep
-from lab_support.errors import LabError
+from lab_support.core.errors import LabError
+from lab_support.course import endpoint_types as ep
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

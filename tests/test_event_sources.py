@@ -17,8 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lab_support as lab
-import lab_support.lambda_runtime  # registers the runtime extension
-from lab_support import event_sources
+import lab_support.embedded.lambda_  # registers the runtime extension
+from lab_support.embedded import event_sources
 
 HANDLER = '''
 import json, os
@@ -65,7 +65,7 @@ def make_function(env: dict[str, Any], name: str, mode: str = "ok", *, role: str
     out = env["tmp"] / f"{name}.jsonl"
     arn = env["lam"].create_function(
         FunctionName=name, Runtime="python3.11", Role=role or env["role"], Handler="app.handler",
-        Code={"ZipFile": lab.lambda_runtime.lambda_zip(HANDLER)}, Timeout=timeout,
+        Code={"ZipFile": lab.lambda_zip(HANDLER)}, Timeout=timeout,
         Environment={"Variables": {"OUT": str(out), "MODE": mode}},
     )["FunctionArn"]
     return arn, out
@@ -105,7 +105,7 @@ def test_s3_notification_invokes_async_with_documented_shape(env: dict[str, Any]
     s3.put_object(Bucket="uploads-bucket", Key="in/my report 1.txt", Body=b"hello")
     s3.put_object(Bucket="uploads-bucket", Key="in/skip.csv", Body=b"x")  # suffix does not match
     s3.put_object(Bucket="uploads-bucket", Key="out/x.txt", Body=b"x")  # prefix does not match
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     got = events(out)
     assert len(got) == 1
     record = got[0]["event"]["Records"][0]
@@ -124,7 +124,7 @@ def test_s3_notification_invokes_async_with_documented_shape(env: dict[str, Any]
     assert s3part["object"]["sequencer"]
 
     s3.delete_object(Bucket="uploads-bucket", Key="in/my report 1.txt")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     removed = events(out)[-1]["event"]["Records"][0]
     assert removed["eventName"] == "ObjectRemoved:Delete" and removed["s3"]["configurationId"] == "removed"
     assert "size" not in removed["s3"]["object"]
@@ -141,7 +141,7 @@ def test_sns_to_lambda_is_async_with_documented_shape(env: dict[str, Any]) -> No
     message_id = env["sns"].publish(TopicArn=topic, Message="hello", Subject="greeting",
                                     MessageAttributes={"lang": {"DataType": "String", "StringValue": "en"}})[
         "MessageId"]
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     (got,) = events(out)
     record = got["event"]["Records"][0]
     assert record["EventSource"] == "aws:sns" and record["EventVersion"] == "1.0"
@@ -156,7 +156,7 @@ def test_push_without_permission_is_dropped(env: dict[str, Any]) -> None:
     topic = env["sns"].create_topic(Name="quiet")["TopicArn"]
     env["sns"].subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     env["sns"].publish(TopicArn=topic, Message="hello")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert events(out) == []
     assert [e["kind"] for e in event_sources.timeline("sns")] == ["sns.refused"]
 
@@ -174,7 +174,7 @@ def test_async_retries_twice_then_failure_destination_and_dlq(env: dict[str, Any
     started = time.monotonic()
     response = env["lam"].invoke(FunctionName="always-fails", InvocationType="Event", Payload=b'{"n": 1}')
     assert response["StatusCode"] == 202
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     elapsed = time.monotonic() - started
     attempts = events(out)
     assert len(attempts) == 3  # 1 + 2 retries (AWS default)
@@ -212,7 +212,7 @@ def test_async_honours_max_retry_attempts_and_success_destination(env: dict[str,
                                                 DestinationConfig={"OnSuccess": {"Destination": ok_arn}})
     env["lam"].invoke(FunctionName="fails-once-only", InvocationType="Event", Payload=b"{}")
     env["lam"].invoke(FunctionName="works", InvocationType="Event", Payload=b'{"x": 2}')
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert len(events(out_fail)) == 1
     assert len(events(out_ok)) == 1
     (message,) = env["sqs"].receive_message(QueueUrl=ok_url)["Messages"]
@@ -229,7 +229,7 @@ def test_async_event_age_exceeded(env: dict[str, Any]) -> None:
     env["lam"].put_function_event_invoke_config(
         FunctionName="too-old", MaximumEventAgeInSeconds=90, DestinationConfig={"OnFailure": {"Destination": dest_arn}})
     env["lam"].invoke(FunctionName="too-old", InvocationType="Event", Payload=b"{}")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert len(events(out)) == 2  # at 0 s and 60 s; the 180 s attempt would be older than 90 s
     (message,) = env["sqs"].receive_message(QueueUrl=dest_url)["Messages"]
     assert json.loads(message["Body"])["requestContext"]["condition"] == "EventAgeExceeded"
@@ -245,7 +245,7 @@ def test_sqs_preexisting_messages_batches_and_delete_on_success(env: dict[str, A
              "MessageAttributes": {"n": {"DataType": "Number", "StringValue": str(i)}}}
             for i in range(start, min(start + 10, 25))])
     env["lam"].create_event_source_mapping(EventSourceArn=qarn, FunctionName="consumer", BatchSize=10)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     batches = [e["event"]["Records"] for e in events(out)]
     assert [len(b) for b in batches] == [10, 10, 5]
     assert sorted(r["body"] for b in batches for r in b) == sorted(f"m{i}" for i in range(25))
@@ -270,7 +270,7 @@ def test_sqs_batching_window_collects_one_batch(env: dict[str, Any]) -> None:
                                            MaximumBatchingWindowInSeconds=30)
     for i in range(7):
         env["sqs"].send_message(QueueUrl=url, MessageBody=f"t{i}")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert [len(e["event"]["Records"]) for e in events(out)] == [7]
 
 
@@ -282,7 +282,7 @@ def test_sqs_failure_redrives_to_dlq_after_max_receive_count(env: dict[str, Any]
                                                                       "maxReceiveCount": "2"}))
     env["sqs"].send_message(QueueUrl=url, MessageBody="bad one")
     env["lam"].create_event_source_mapping(EventSourceArn=qarn, FunctionName="picky", BatchSize=1)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     got = events(out)
     assert [r["attributes"]["ApproximateReceiveCount"] for e in got for r in e["event"]["Records"]] == ["1", "2"]
     assert queue_count(env, url) == 0
@@ -303,7 +303,7 @@ def test_sqs_partial_batch_response(env: dict[str, Any]) -> None:
     while len(events(out)) < 2 and time.monotonic() < deadline:  # the failed one comes back after 30 s AWS
         time.sleep(0.02)
     env["lam"].update_event_source_mapping(UUID=uuid, Enabled=False)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     first, second = (e["event"]["Records"] for e in events(out)[:2])
     assert sorted(r["body"] for r in first) == ["bad 2", "good 1", "good 3"]
     assert [r["body"] for r in second] == ["bad 2"]  # only the reported failure came back
@@ -318,11 +318,11 @@ def test_sqs_enable_disable(env: dict[str, Any]) -> None:
         "UUID"]
     env["sqs"].send_message(QueueUrl=url, MessageBody="wait for me")
     time.sleep(0.3)
-    lab.lambda_runtime.wait_idle(5)  # a disabled mapping is not pending
+    lab.wait_idle(5)  # a disabled mapping is not pending
     assert events(out) == [] and queue_count(env, url) == 1
     assert env["lam"].get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
     env["lam"].update_event_source_mapping(UUID=uuid, Enabled=True)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert [r["body"] for e in events(out) for r in e["event"]["Records"]] == ["wait for me"]
     env["lam"].delete_event_source_mapping(UUID=uuid)
     env["sqs"].send_message(QueueUrl=url, MessageBody="after delete")
@@ -365,7 +365,7 @@ def test_kinesis_order_and_starting_positions(env: dict[str, Any]) -> None:
                                            StartingPosition="LATEST", BatchSize=100)
     for i in range(4):
         env["kinesis"].put_record(StreamName="clicks", Data=f"new{i}".encode(), PartitionKey="p")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
 
     def data(out: Path) -> list[str]:
         return [base64.b64decode(r["kinesis"]["data"]).decode() for e in events(out) for r in e["event"]["Records"]]
@@ -390,7 +390,7 @@ def test_reset_and_stop_end_every_thread(env: dict[str, Any]) -> None:
     make_function(env, "lifecycle-fn")
     env["lam"].create_event_source_mapping(EventSourceArn=qarn, FunctionName="lifecycle-fn")
     event_sources.submit("lifecycle-fn", b"{}")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert any(t.name.startswith("lab-poller-") for t in threading.enumerate())
     lab.reset()
     time.sleep(0.1)
@@ -413,7 +413,7 @@ def test_dynamodb_stream_mapping_in_order(env: dict[str, Any]) -> None:
     for i in range(3):
         ddb.put_item(TableName="notes", Item={"id": {"S": f"n{i}"}})
     ddb.delete_item(TableName="notes", Key={"id": {"S": "n0"}})
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     records = [r for e in events(out) for r in e["event"]["Records"]]
     assert [(r["eventName"], r["dynamodb"]["Keys"]["id"]["S"]) for r in records] == [
         ("INSERT", "n0"), ("INSERT", "n1"), ("INSERT", "n2"), ("REMOVE", "n0")]
@@ -429,7 +429,7 @@ def test_kinesis_failure_blocks_shard_until_retries_used_up(env: dict[str, Any])
     env["kinesis"].put_record(StreamName="failing", Data=b"a", PartitionKey="p")
     env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="kinesis-fails",
                                            StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=2)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert len(events(out)) == 3  # first attempt + 2 retries, then the batch is skipped
     assert [e["result"] for e in event_sources.timeline("kinesis.batch")] == ["error", "error", "discarded"]
 
@@ -444,7 +444,7 @@ def test_kinesis_at_timestamp(env: dict[str, Any]) -> None:
     env["kinesis"].put_record(StreamName="timed", Data=b"after", PartitionKey="p")
     env["lam"].create_event_source_mapping(EventSourceArn=stream, FunctionName="from-time",
                                            StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=cut)
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     got = [base64.b64decode(r["kinesis"]["data"]) for e in events(out) for r in e["event"]["Records"]]
     assert got == [b"after"]
 
@@ -468,7 +468,7 @@ def test_s3_filter_rule_names_in_any_case(env: dict[str, Any]) -> None:
     s3.put_object(Bucket="capital-bucket", Key="in/a.txt", Body=b"x")
     s3.put_object(Bucket="capital-bucket", Key="in/a.csv", Body=b"x")
     s3.put_object(Bucket="capital-bucket", Key="out/a.txt", Body=b"x")
-    lab.lambda_runtime.wait_idle(20)
+    lab.wait_idle(20)
     assert [e["event"]["Records"][0]["s3"]["object"]["key"] for e in events(out)] == ["in/a.txt"]
 
 

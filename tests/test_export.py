@@ -1,4 +1,4 @@
-"""lab_support.export: OpenAPI 3.0 and Postman v2.1 exports of a deployed API, replayed with newman."""
+"""lab_support.course.openapi: OpenAPI 3.0 and Postman v2.1 exports of a deployed API, replayed with newman."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from openapi_spec_validator import validate
 
 import lab_support as lab
-from lab_support import export
+from lab_support.course import openapi as export
 
 ROOT = Path(__file__).resolve().parent.parent
 PET_SCHEMA = {"$schema": "http://json-schema.org/draft-04/schema#", "title": "Pet", "type": "object",
@@ -121,7 +121,7 @@ def test_newman_runs_the_exported_collection(aws: lab.Session, tmp_path: Path) -
         pytest.skip("node/npx are not installed: newman (npm package, pinned in package.json) cannot run")
     if not (ROOT / "node_modules" / ".bin" / "newman").exists():
         pytest.skip("newman is not installed: run `npm ci` at the repository root (package-lock.json pins it)")
-    gateway = pytest.importorskip("lab_support.gateway")
+    gateway = pytest.importorskip("lab_support.embedded.apigateway")
     del gateway  # importing it attaches the local data plane to the running session
     api_id = _pets_api(aws)
     import requests

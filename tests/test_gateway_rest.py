@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
-from lab_support import gateway
+from lab_support.embedded import apigateway as gateway
 
 DOORS = ("kernel", "loopback", "host")
 

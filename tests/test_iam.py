@@ -1,4 +1,4 @@
-"""lab_support.iam: policy evaluation, execution-role enforcement, Lambda resource policies."""
+"""lab_support.embedded.iam: policy evaluation, execution-role enforcement, Lambda resource policies."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lab_support as lab
-from lab_support import iam
-from lab_support.iam.policy import Decision, arn_matches, evaluate
+from lab_support.embedded import iam
+from lab_support.embedded.iam.policy import Decision, arn_matches, evaluate
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -310,7 +310,7 @@ def test_s3_notification_needs_the_function_policy(aws) -> None:
 
 def test_sns_subscribe_allowed_delivery_refused_without_permission(aws) -> None:
     import lab_support as lab
-    from lab_support import event_sources
+    from lab_support.embedded import event_sources
 
     sns = aws.client("sns")
     fn_arn = _function(aws, "on-message")

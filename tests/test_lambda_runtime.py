@@ -14,8 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lab_support as lab
-from lab_support import lambda_runtime as lr
-from lab_support.lambda_runtime import moto_patch, pool, runtime
+from lab_support.course.functions import ensure_execution_role
+from lab_support.embedded import lambda_ as lr
+from lab_support.embedded.lambda_ import moto_patch, pool, runtime
 
 ECHO = """
 import os, logging, time
@@ -78,7 +79,7 @@ def test_seam_signatures() -> None:
 # -- item 1: processes, environment, cold/warm, concurrency, reaping, stop -------------------------------
 def test_plain_boto3_runs_handler_with_lambda_env_and_context(aws: lab.Session) -> None:
     lam = aws.client("lambda")
-    role = lr.helpers.ensure_execution_role(aws)
+    role = ensure_execution_role(aws)
     lam.create_function(FunctionName="echo", Runtime="python3.12", Role=role, Handler="app.handler",
                         Code={"ZipFile": lab.lambda_zip(ECHO)}, Timeout=5, MemorySize=256,
                         Environment={"Variables": {"MY_SETTING": "on"}})
@@ -108,7 +109,7 @@ def test_plain_boto3_runs_handler_with_lambda_env_and_context(aws: lab.Session) 
 
 def test_boto3_inside_the_handler_reaches_the_embedded_aws(aws: lab.Session) -> None:
     aws.client("s3").create_bucket(Bucket="from-kernel")
-    role = lr.helpers.ensure_execution_role(aws)
+    role = ensure_execution_role(aws)
     iam = aws.client("iam")
     iam.put_role_policy(RoleName=role.split("/")[-1], PolicyName="s3", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
@@ -191,8 +192,8 @@ def test_invocation_types_status_codes_and_tail(aws: lab.Session) -> None:
     assert dry["StatusCode"] == 204
     event = lam.invoke(FunctionName="types", InvocationType="Event", Payload=b'{"async": true}')
     assert event["StatusCode"] == 202
-    lr.wait_idle(10)
-    lab.event_sources.wait_idle(10)
+    lab.wait_idle(10)
+    lab.wait_idle(10)
     messages = [e["message"] for e in aws.client("logs").filter_log_events(logGroupName="/aws/lambda/types")["events"]]
     assert "event {'async': True}" in messages
     response, _ = call(aws, "types", {"x": 1}, LogType="Tail")
@@ -415,7 +416,7 @@ def test_python_invoke_seam(aws: lab.Session) -> None:
                                         Principal="apigateway.amazonaws.com")
     allowed = lr.invoke("seam", caller=lr.Caller("apigateway.amazonaws.com"))
     assert allowed.json() == {"got": {}}
-    lr.wait_idle(5)
+    lab.wait_idle(5)
 
 
 def test_tracebacks_show_var_task_like_lambda(aws: lab.Session) -> None:
@@ -462,8 +463,8 @@ def test_response_request_id_is_the_invocation_request_id(aws: lab.Session, invo
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == rid
     if invocation_type == "RequestResponse":
         assert json.loads(response["Payload"].read())["context"]["aws_request_id"] == rid
-    lr.wait_idle(10)
-    lab.event_sources.wait_idle(10)
+    lab.wait_idle(10)
+    lab.wait_idle(10)
     messages = [e["message"] for e in aws.client("logs").filter_log_events(logGroupName="/aws/lambda/rid")["events"]]
     starts = [m for m in messages if m.startswith("START RequestId: ")]
     assert any(m.startswith(f"START RequestId: {rid} ") for m in starts), (rid, starts)

@@ -3,7 +3,7 @@
 * a function deleted and created again under the same name starts cold (it used to reuse its predecessor's
   warm environment, module-level state included);
 * a memory spike shorter than one poll still ends in ``Runtime.OutOfMemory`` (it used to return normally);
-* ``lab_support.lambda_output`` masks what varies and reads Invoke responses.
+* ``lab_support.course.lambda_output`` masks what varies and reads Invoke responses.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 import boto3
 
 import lab_support as lab
-from lab_support.lambda_output import log_tail, read_payload, show_invocation, tidy, wait_for_log_events
+from lab_support.course.lambda_output import log_tail, read_payload, show_invocation, tidy, wait_for_log_events
 
 COUNTER = "count = 0\n\ndef handler(event, context):\n    global count\n    count += 1\n    return count\n"
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 import lab_support as lab
-from lab_support.errors import LabError, PortInUse
-from lab_support.services import notes as notes_module
-from lab_support.services.notes import NotesService
+from lab_support.core.errors import LabError, PortInUse
+from lab_support.course.services import notes as notes_module
+from lab_support.course.services.notes import NotesService
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_start_is_idempotent_and_stop_frees_the_port() -> None:
 
 
 def test_session_reset_and_stop_reach_the_service() -> None:
-    was_running = lab.session._SESSION is not None
+    was_running = lab.core.session._SESSION is not None
     aws = lab.start()
     service = lab.start_notes_service()
     try:

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 import lab_support as lab
-from lab_support import postman
-from lab_support.postman import SCHEMA, Call, collection, run_collection
-from lab_support.services.notes import NotesService
+from lab_support.course import postman
+from lab_support.course.postman import SCHEMA, Call, collection, run_collection
+from lab_support.course.services.notes import NotesService
 
 
 @pytest.fixture

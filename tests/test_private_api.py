@@ -1,4 +1,4 @@
-"""lab_support.private_api: CreateDeployment needs a resource policy; the policy decides each request."""
+"""Private REST APIs (embedded.apigateway.private_endpoints): deploy needs a resource policy; the policy decides."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import lab_support as lab
-from lab_support import private_api as pa
+from lab_support.embedded.apigateway import private_endpoints as pa
 
 VPCE = "vpce-0123456789abcdef0"
 

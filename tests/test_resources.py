@@ -1,6 +1,6 @@
-"""lab_support.resources: create-or-get helpers are re-runnable, tagged, tracked, and removed by the cleanup.
+"""lab_support.course.resources: create-or-get helpers are re-runnable, tagged, tracked, and removed by the cleanup.
 
-Also the log reading next to them in lab_support.lambda_output (now_ms, handler_output, masked).
+Also the log reading next to them in lab_support.course.lambda_output (now_ms, handler_output, masked).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 import lab_support as lab
-from lab_support.lambda_output import handler_output, masked, now_ms
-from lab_support.resources import (
+from lab_support.course.lambda_output import handler_output, masked, now_ms
+from lab_support.course.resources import (
     bucket,
     clear_mappings,
     clear_permissions,

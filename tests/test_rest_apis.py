@@ -1,4 +1,4 @@
-"""lab_support.rest_apis: re-runnable, tagged, tracked API Gateway plumbing; and the inventory service."""
+"""lab_support.course.api_builders: re-runnable, tagged, tracked API Gateway plumbing; and the inventory service."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import requests
 
 import lab_support as lab
-from lab_support import rest_apis
-from lab_support.services.inventory import start_inventory_service
+from lab_support.course import api_builders as rest_apis
+from lab_support.course.services.inventory import start_inventory_service
 
 ECHO = '''
 import json
@@ -28,9 +28,9 @@ def _tracked(aws: lab.Session) -> list[str]:
     return [item.description for item in aws._tracked]
 
 
-def test_exported_as_lab_rest_apis() -> None:
-    assert lab.rest_apis is rest_apis
-    assert "rest_apis" in lab.__all__
+def test_exported_as_lab_api_builders() -> None:
+    assert lab.api_builders is rest_apis
+    assert "api_builders" in lab.__all__
 
 
 def test_rest_api_finds_or_creates_tagged_and_tracked_once(aws: lab.Session) -> None:

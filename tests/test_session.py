@@ -12,8 +12,8 @@ import pytest
 import requests
 
 import lab_support as lab
-from lab_support import guard
-from lab_support.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse
+from lab_support.core import guard
+from lab_support.core.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse
 
 
 def test_start_reports_backend_region_account(aws: lab.Session) -> None:
@@ -162,7 +162,7 @@ def test_switching_backend_while_running_is_refused(aws: lab.Session) -> None:
 
 def test_stage_url_forms(aws: lab.Session) -> None:
     assert aws.stage_url("a1b2c3", "dev", "/notes/1") == f"{aws.gateway_url}/restapis/a1b2c3/dev/_user_request_/notes/1"
-    from lab_support.urls import aws_stage_url
+    from lab_support.core.urls import aws_stage_url
 
     assert aws_stage_url("a1b2c3", "eu-west-1", "prod", "x") == "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod/x"
     assert aws_stage_url("a1b2c3", "eu-west-1", "$default", "x") == "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/x"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import lab_support as lab
-from lab_support import exercises
+from lab_support.exercises import registry as exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"^## (\d\d\.\d+)[^\n]*\n(?:(?!^## ).)*?```python\n(.*?)```", re.S | re.M)

@@ -342,11 +342,11 @@ for item in collection["item"]:
 print("\n".join(collection["item"][1]["event"][0]["script"]["exec"]))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `lab_support.postman.run_collection` replays a collection in order, as Postman's Collection Runner would, and
+# `lab_support.course.postman.run_collection` replays a collection in order, as Postman's Collection Runner would, and
 # reports each test:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.postman import run_collection
+from lab_support.course.postman import run_collection
 
 for result in run_collection(collection):
     verdict = "pass" if result.passed else "FAIL"
@@ -367,7 +367,7 @@ from collections import Counter
 
 import matplotlib.pyplot as plt
 
-from lab_support.services.notes import reason
+from lab_support.course.services.notes import reason
 
 counts = Counter((call.method, call.status) for call in notes.log)
 methods = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS") if any(k[0] == m for k in counts)]

@@ -83,8 +83,8 @@ import json
 
 import boto3
 
-from lab_support.lambda_output import log_tail, now_ms, read_payload, show_invocation, tidy, wait_for_log_events
-from lab_support.resources import bucket, execution_role, table
+from lab_support.course.lambda_output import log_tail, now_ms, read_payload, show_invocation, tidy, wait_for_log_events
+from lab_support.course.resources import bucket, execution_role, table
 
 lam = boto3.client("lambda")
 iam = boto3.client("iam")
@@ -218,7 +218,7 @@ except lam.exceptions.ResourceConflictException as err:
 # %% slideshow={"slide_type": "subslide"}
 import requests
 
-from lab_support.exercises_nb02 import prepare_02_1
+from lab_support.exercises.nb02 import prepare_02_1
 
 api_id = prepare_02_1()
 url = aws.stage_url(api_id, "prod", "hello")
@@ -348,7 +348,7 @@ show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps(
 # `AccessDeniedException`.
 
 # %% slideshow={"slide_type": "subslide"}
-from lab_support.exercises_nb02 import prepare_02_2
+from lab_support.exercises.nb02 import prepare_02_2
 
 guestbook_table_arn = prepare_02_2()
 print("table:", guestbook_table_arn)

@@ -83,9 +83,8 @@ import time
 
 import boto3
 
-from lab_support.lambda_output import handler_output, masked, now_ms
-from lab_support.resources import (bucket, clear_mappings, clear_permissions, execution_role, queue, queue_depth,
-                                   stream, track_mapping)
+from lab_support.course.lambda_output import handler_output, masked, now_ms
+from lab_support.course.resources import bucket, clear_mappings, clear_permissions, execution_role, queue, queue_depth, stream, track_mapping
 
 s3 = boto3.client("s3")
 lam = boto3.client("lambda")

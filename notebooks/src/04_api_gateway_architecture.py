@@ -81,11 +81,11 @@ aws
 # > segment, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}/`
 # > ([Invoke REST APIs in API Gateway](https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html)).
 #
-# `lab_support.endpoints.hostname_anatomy` takes such a name apart; here for an API whose id is `a1b2c3d4e5`
+# `lab_support.course.endpoint_types.hostname_anatomy` takes such a name apart; here for an API whose id is `a1b2c3d4e5`
 # (API Gateway picks the id, ten lowercase letters and digits, when the API is created):
 
 # %% slideshow={"slide_type": "fragment"}
-from lab_support import endpoints
+from lab_support.course import endpoint_types as endpoints
 
 anatomy = endpoints.hostname_anatomy("a1b2c3d4e5", aws.region, "REGIONAL")
 print(anatomy["url"])
@@ -135,14 +135,14 @@ print("resolves to:", anatomy["resolves_to"])
 # one request every 5 seconds, `DeleteRestApi` and `CreateRestApi` for an edge-optimized API one every 30 seconds),
 # so the client retries throttled calls for longer than boto3's default; a cell may pause there.
 #
-# The notebook must also survive "Run all" twice. The re-run plumbing comes from `lab_support.rest_apis` (plain
+# The notebook must also survive "Run all" twice. The re-run plumbing comes from `lab_support.course.api_builders` (plain
 # boto3, short enough to read): `delete_rest_apis_named(name)` removes the APIs an earlier run left, so a re-run
 # ends with one API, not two; `delete_rest_api(api_id)` deletes one API and does not mind if it is gone already.
 
 # %% slideshow={"slide_type": "subslide"}
 from botocore.config import Config
 
-from lab_support.rest_apis import delete_rest_api, delete_rest_apis_named, rest_api
+from lab_support.course.api_builders import delete_rest_api, delete_rest_apis_named, rest_api
 
 apigw = aws.client("apigateway", config=Config(retries={"mode": "standard", "max_attempts": 10}))
 
@@ -379,7 +379,7 @@ print("deployed:", [s["stageName"] for s in apigw.get_stages(restApiId=private_i
 # hour it exists.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.private_api import explain_private_on_real_account
+from lab_support.embedded.apigateway.private_endpoints import explain_private_on_real_account
 
 pets_url = aws.stage_url(private_id, "prod", "pets")
 if aws.backend == "aws":
@@ -486,11 +486,11 @@ widgets.VBox([widgets.HBox([city_menu, region_menu]), figure_area])
 #
 # An API's definition can leave API Gateway as an **OpenAPI** document, with API Gateway's own extensions such
 # as `x-amazon-apigateway-integration` ([Export a REST API](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-export-api.html)).
-# `lab_support.export.openapi` builds it from the control plane (the same boto3 calls on both backends) and
+# `lab_support.course.openapi.openapi` builds it from the control plane (the same boto3 calls on both backends) and
 # validates it. Here is the beginning of `nb04-hello-api`'s:
 
 # %% slideshow={"slide_type": "subslide"}
-from lab_support import export
+from lab_support.course import openapi as export
 
 document = export.openapi(api_id, "prod")
 text = json.dumps(document, indent=2)

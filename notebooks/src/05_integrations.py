@@ -82,10 +82,10 @@ aws
 # > [Integration subtype reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Re-runnable set-up, from `lab_support.rest_apis`
+# ### Re-runnable set-up, from `lab_support.course.api_builders`
 #
 # Cells must be re-runnable, so each thing is looked up before it is created. The module
-# `lab_support.rest_apis` holds that plumbing, written in plain boto3 (read it: it is short):
+# `lab_support.course.api_builders` holds that plumbing, written in plain boto3 (read it: it is short):
 #
 # | helper | what it does |
 # |---|---|
@@ -104,8 +104,7 @@ import json
 
 import requests
 
-from lab_support.rest_apis import (allow_api_gateway, clear_method, delete_http_api, find_http_api, lambda_uri,
-                                   resource, rest_api)
+from lab_support.course.api_builders import allow_api_gateway, clear_method, delete_http_api, find_http_api, lambda_uri, resource, rest_api
 
 apig = aws.client("apigateway")
 
@@ -277,7 +276,7 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "direct?name="))
 # mapping template is wrong, as the answer shows. (Running the cell again restores this broken state.)
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.exercises_nb05 import prepare_05_1
+from lab_support.exercises.nb05 import prepare_05_1
 
 greet_api = prepare_05_1()
 print(lab.curl_line("GET", aws.stage_url(greet_api, "dev", "greet?name=Zoe")))
@@ -409,7 +408,7 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/99"))
 # the notes service. There is no `/notes/{id}` yet, so reading note 1 through the API fails:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.exercises_nb05 import prepare_05_2
+from lab_support.exercises.nb05 import prepare_05_2
 
 ex_notes_api = prepare_05_2()
 r = lab.send("GET", aws.stage_url(ex_notes_api, "dev", "notes/1"))
@@ -543,12 +542,12 @@ apig.get_method(restApiId=api_id, resourceId=health, httpMethod="GET")["methodIn
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # A second backend for the `test` stage: a tiny "inventory" web server, also on this machine (the same thing a
-# private backend will be in section 5). It comes from `lab_support.services.inventory`; every `GET` answers
+# private backend will be in section 5). It comes from `lab_support.course.services.inventory`; every `GET` answers
 # `{"service": "inventory", "path": <the path asked for>, "items": ["bolts", "nuts"]}`, so you can tell which
 # backend answered.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.services.inventory import start_inventory_service
+from lab_support.course.services.inventory import start_inventory_service
 
 INVENTORY_URL = start_inventory_service()  # on 127.0.0.1, any free port; a re-run returns the same URL
 INVENTORY_URL
@@ -603,7 +602,7 @@ for stage in ("dev", "test"):
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Here there is no VPC and no load balancer. The course's local gateway lets a loopback server **stand in** for
-# what is behind a link: `lab_support.gateway.register_private_backend(link_id, url)`. The API side is exactly what
+# what is behind a link: `lab_support.embedded.apigateway.register_private_backend(link_id, url)`. The API side is exactly what
 # you would write on AWS (a V1 link to an NLB, the integration with `connectionType="VPC_LINK"`). On a real account
 # this cell creates nothing: an NLB is billed for every hour it exists, plus its capacity units
 # ([Elastic Load Balancing pricing](https://aws.amazon.com/elasticloadbalancing/pricing/)), and creating a VPC link
@@ -615,7 +614,7 @@ if aws.backend == "aws":
           "per hour (plus capacity units) while it exists; set one up only with the cost in mind, then pass its ARN\n"
           "to apig.create_vpc_link(name=..., targetArns=[nlb_arn]) and use the link's id as connectionId.")
 else:
-    from lab_support.gateway import register_private_backend
+    from lab_support.embedded.apigateway import register_private_backend
 
     nlb_arn = (f"arn:aws:elasticloadbalancing:{aws.region}:{aws.account_id}"
                ":loadbalancer/net/nb05-inventory/50dc6c495c0c9188")

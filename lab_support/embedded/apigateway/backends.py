@@ -1,0 +1,257 @@
+"""How the gateway reaches what is behind an integration: Lambda, HTTP servers, AWS services.
+
+Every call runs under the integration's timeout; a call that overruns gives :class:`Timeout`
+(the gateway answers 504 while the call itself finishes in the background, as on AWS, where the
+function keeps running after API Gateway has given up).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="lab-gateway")
+
+# VPC links lead to private load balancers that do not exist here. A "private backend" is a
+# local server (loopback only) standing in for one: register it under the VPC link id, the
+# load balancer ARN the link targets, or the host name the integration URI uses.
+_PRIVATE_BACKENDS: dict[str, str] = {}
+
+
+class Timeout(Exception):
+    """The integration did not answer within its timeout."""
+
+
+class IntegrationFailure(Exception):
+    """The integration could not be called; ``log`` is the execution-log line AWS writes."""
+
+    def __init__(self, log: str) -> None:
+        super().__init__(log)
+        self.log = log
+
+
+def with_timeout(fn: Callable[[], T], timeout_ms: int) -> T:
+    """Run ``fn()`` and give up after ``timeout_ms``."""
+    future = _POOL.submit(fn)
+    try:
+        return future.result(timeout=timeout_ms / 1000)
+    except concurrent.futures.TimeoutError:
+        raise Timeout() from None
+
+
+# -- Lambda ---------------------------------------------------------------------------------
+_LAMBDA_URI = re.compile(r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):lambda:path/[^/]+/functions/(?P<fn>.+)/invocations$")
+
+
+def lambda_target(uri: str) -> tuple[str, str | None]:
+    """``(function_arn_or_name, qualifier)`` from an integration URI or a plain function ARN.
+
+    URI form: ``arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations``
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html, ``uri``).
+    """
+    m = _LAMBDA_URI.match(uri)
+    fn = urllib.parse.unquote(m.group("fn")) if m else uri
+    parts = fn.split(":")
+    if fn.startswith("arn:") and len(parts) == 8:  # arn:aws:lambda:region:acct:function:name:qualifier
+        return ":".join(parts[:7]), parts[7]
+    return fn, None
+
+
+@dataclass
+class LambdaResult:
+    payload: bytes
+    function_error: str | None
+
+
+def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str, timeout_ms: int) -> LambdaResult:
+    """Invoke through ``lab_support.embedded.lambda_.invoke`` as ``apigateway.amazonaws.com``.
+
+    Raises :class:`IntegrationFailure` (permission, unknown function, runtime missing),
+    :class:`PayloadTooLarge` or :class:`Timeout`.
+    """
+    try:
+        from lab_support.embedded import lambda_ as runtime
+    except ImportError as err:
+        raise IntegrationFailure(
+            "Execution failed due to configuration error: the local Lambda runtime "
+            f"(lab_support.embedded.lambda_) is not available: {err}"
+        ) from None
+    if len(payload) > LAMBDA_REQUEST_LIMIT:
+        raise PayloadTooLarge()
+    function, qualifier = lambda_target(uri)
+    caller = runtime.Caller(principal="apigateway.amazonaws.com", source_arn=source_arn, source_account=account_id)
+
+    def call() -> Any:
+        return runtime.invoke(function, payload, qualifier=qualifier, caller=caller)
+
+    try:
+        result = with_timeout(call, timeout_ms)
+    except Timeout:
+        raise
+    except Exception as err:
+        name = type(err).__name__
+        if name == "InvokeDenied":
+            # https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+            raise IntegrationFailure(
+                "Execution failed due to configuration error: Invalid permissions on Lambda function"
+            ) from None
+        if name in ("ResourceNotFound", "ResourceNotFoundException"):
+            raise IntegrationFailure(f"Execution failed due to configuration error: {err}") from None
+        if "TooLarge" in name:
+            raise PayloadTooLarge() from None
+        raise IntegrationFailure(f"Execution failed due to an internal error: {name}: {err}") from None
+    return LambdaResult(bytes(result.payload or b""), result.function_error)
+
+
+LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
+
+
+class PayloadTooLarge(Exception):
+    """The event is over Lambda's 6 MB synchronous payload quota."""
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+@dataclass
+class HttpResult:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+               "transfer-encoding", "upgrade", "content-length", "host", "content-encoding"}
+
+
+def register_private_backend(key: str, url: str) -> None:
+    """Stand a local server in for a private (VPC link) backend.
+
+    ``key`` is a VPC link id, the load balancer ARN the link targets, or the host name in the
+    integration URI; ``url`` is a loopback base URL such as ``http://127.0.0.1:8080``.
+    """
+    _PRIVATE_BACKENDS[key] = url.rstrip("/")
+
+
+def clear_private_backends() -> None:
+    _PRIVATE_BACKENDS.clear()
+
+
+def resolve_private(uri: str, keys: list[str]) -> str:
+    """Rewrite a VPC-link integration URI to its registered local backend."""
+    parsed = urllib.parse.urlsplit(uri)
+    for key in [*keys, parsed.hostname or "", parsed.netloc]:
+        if key and key in _PRIVATE_BACKENDS:
+            base = urllib.parse.urlsplit(_PRIVATE_BACKENDS[key])
+            return urllib.parse.urlunsplit((base.scheme, base.netloc, parsed.path, parsed.query, ""))
+    from lab_support.core.guard import is_loopback
+
+    if is_loopback(parsed.hostname):
+        return uri
+    raise IntegrationFailure(
+        "Execution failed due to configuration error: no local backend stands in for the private "
+        f"integration {uri!r}; call lab_support.embedded.apigateway.register_private_backend(<vpc link id or host>, "
+        "'http://127.0.0.1:PORT') first"
+    )
+
+
+def http_call(method: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout_ms: int) -> HttpResult:
+    """One HTTP request to an integration endpoint (the network guard keeps it on loopback)."""
+    import requests
+
+    send_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+
+    def call() -> HttpResult:
+        resp = requests.request(method, url, headers=dict(send_headers), data=body or None,
+                                timeout=timeout_ms / 1000 + 1, allow_redirects=False)
+        # urllib3's headers keep repeated ones (Set-Cookie) apart; requests' dict joins them.
+        raw = getattr(resp.raw, "headers", None)
+        raw_headers = list(raw.items()) if raw is not None else list(resp.headers.items())
+        return HttpResult(resp.status_code, raw_headers, resp.content)
+
+    try:
+        return with_timeout(call, timeout_ms)
+    except Timeout:
+        raise
+    except Exception as err:
+        raise IntegrationFailure(
+            f"Execution failed due to configuration error: Invalid endpoint address ({type(err).__name__}: {err})"
+        ) from None
+
+
+# -- AWS services -----------------------------------------------------------------------------
+_AWS_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:/]+?)(?:\.[^:]*)?:(?P<kind>path|action)/(?P<rest>.*)$"
+)
+
+
+def aws_service_call(uri: str, http_method: str, headers: list[tuple[str, str]], body: bytes, *,
+                     endpoint_url: str, timeout_ms: int) -> HttpResult:
+    """Call an AWS service the way an ``AWS`` integration does, on the embedded endpoint.
+
+    ``arn:aws:apigateway:{region}:{service}:path/{path}`` sends ``{http_method} /{path}``;
+    ``...:action/{Action}`` calls the API action (``X-Amz-Target`` for JSON services, a query
+    ``Action=`` for the others). The request goes to the embedded AWS over loopback HTTP with the
+    service's host name, exactly the request API Gateway would sign and send.
+    Deliberate difference: the integration's ``credentials`` role is not assumed (calls run with
+    the kernel's credentials).
+    """
+    import requests
+
+    m = _AWS_URI.match(uri)
+    if not m:
+        raise IntegrationFailure(f"Execution failed due to configuration error: cannot parse AWS integration URI {uri!r}")
+    region, service, kind, rest = m.group("region"), m.group("service"), m.group("kind"), m.group("rest")
+    host = f"{service}.{region}.amazonaws.com"
+    send = {k: v for k, v in headers if k.lower() not in _HOP_BY_HOP}
+    send["Host"] = host
+    send["Authorization"] = (f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20200101/{region}/{service}/aws4_request, "
+                             "SignedHeaders=host, Signature=0")
+    url = endpoint_url.rstrip("/") + "/"
+    method = (http_method or "POST").upper()
+    if kind == "path":
+        url += rest
+    else:
+        action, _, extra = rest.partition("&")
+        ctype = next((v for k, v in send.items() if k.lower() == "content-type"), "")
+        protocol, target_prefix, json_version, api_version = _service_protocol(service)
+        if protocol in ("json", "rest-json") and target_prefix and "x-www-form-urlencoded" not in ctype:
+            send["X-Amz-Target"] = f"{target_prefix}.{action}"
+            send.setdefault("Content-Type", f"application/x-amz-json-{json_version or '1.0'}")
+        else:
+            url += "?" + urllib.parse.urlencode({"Action": action, "Version": api_version}) + (f"&{extra}" if extra else "")
+            send.setdefault("Content-Type", "application/x-www-form-urlencoded")
+
+    def call() -> HttpResult:
+        resp = requests.request(method, url, headers=send, data=body or None, timeout=timeout_ms / 1000 + 1)
+        return HttpResult(resp.status_code, list(resp.headers.items()), resp.content)
+
+    try:
+        return with_timeout(call, timeout_ms)
+    except Timeout:
+        raise
+    except Exception as err:
+        raise IntegrationFailure(f"Execution failed due to an internal error: {type(err).__name__}: {err}") from None
+
+
+def _service_protocol(service: str) -> tuple[str, str | None, str | None, str]:
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:
+        return "query", None, None, ""
+    meta = model.metadata
+    return meta.get("protocol", "query"), meta.get("targetPrefix"), meta.get("jsonVersion"), meta.get("apiVersion", "")
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON from bytes, or ``None`` when it is not JSON."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,632 @@
+"""The local Lambda runtime's core: resolve the function, run it in an environment, report as Lambda does.
+
+Everything here sits under the public Lambda API: ``lambda.invoke`` from boto3 (in the kernel or any other
+process through the embedded endpoint) reaches moto, and moto's single execution point is replaced by
+:func:`dispatch` (see :mod:`lab_support.embedded.lambda_.moto_patch`). Event sources and the local API Gateway
+call :func:`lab_support.embedded.lambda_.invoke`, which lands here too.
+
+AWS facts used here (each cited where it is used):
+
+* payload quotas: 6 MB for synchronous and 1 MB for asynchronous invocations
+  (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; quotas page
+  https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "MB" = 1,024 KB there). Lambda
+  enforces 6,291,456 bytes for requests and 6,291,556 for responses (the latter is in the error message).
+* status codes: 200 RequestResponse, 202 Event, 204 DryRun (API_Invoke.html, "StatusCode").
+* log lines START / END / REPORT and the stream name ``YYYY/MM/DD/[version]hex``:
+  https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html (its example bills the Init phase:
+  ``Duration: 15.74 ms Billed Duration: 147 ms … Init Duration: 130.49 ms``).
+* timeouts: ``Sandbox.Timedout`` / "Task timed out after N.NN seconds"
+  (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-timeouts).
+* a runtime that exits: ``Runtime.ExitError`` "RequestId: … Error: Runtime exited with error: exit status N"
+  (https://repost.aws/knowledge-center/lambda-runtime-error); killed for memory: ``Runtime.OutOfMemory``
+  with "Runtime exited with error: signal: killed".
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import math
+import queue
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lab_support.core import idle
+from lab_support.embedded.lambda_ import pool as pool_mod
+
+SYNC_REQUEST_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes
+SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024 + 100  # 6,291,556 bytes, as in Lambda's error message
+ASYNC_REQUEST_LIMIT = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
+TAIL_BYTES = 4 * 1024  # LogType=Tail: "the last 4 KB of the execution log" (API_Invoke.html)
+
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+
+
+@dataclass
+class Caller:
+    """Who is invoking (``None`` = the kernel's own credentials)."""
+
+    principal: str  # e.g. "apigateway.amazonaws.com", "s3.amazonaws.com", or an IAM ARN
+    source_arn: str | None = None
+    source_account: str | None = None
+
+
+@dataclass
+class Invocation:
+    """The result of one Invoke, as the Invoke API reports it."""
+
+    status_code: int  # 200 RequestResponse, 202 Event, 204 DryRun
+    payload: bytes
+    function_error: str | None  # "Unhandled" or None
+    log_result: str | None  # base64 of the last 4 KB of the log when log_type="Tail"
+    executed_version: str
+    request_id: str
+
+    def json(self) -> Any:
+        """The payload parsed as JSON (``None`` for an empty payload)."""
+        return json.loads(self.payload) if self.payload else None
+
+    @property
+    def log_tail(self) -> str:
+        """The decoded ``log_result`` ("" without ``log_type="Tail"``)."""
+        return base64.b64decode(self.log_result).decode("utf-8", "replace") if self.log_result else ""
+
+
+class InvokeError(Exception):
+    """An Invoke request Lambda refuses before running anything; ``code`` is AWS's error code."""
+
+    code = "ServiceException"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ResourceNotFound(InvokeError, LookupError):
+    """No such function, version or alias (``ResourceNotFoundException``, HTTP 404)."""
+
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class InvokeDenied(InvokeError, PermissionError):
+    """The caller is not allowed by the function's resource-based policy (``AccessDeniedException``, 403)."""
+
+    code = "AccessDeniedException"
+    status = 403
+
+
+class RequestTooLarge(InvokeError):
+    """The request payload is over the quota (``RequestEntityTooLargeException``, HTTP 413)."""
+
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class InvalidRequestContent(InvokeError):
+    """The request payload is not JSON (``InvalidRequestContentException``, HTTP 400)."""
+
+    code = "InvalidRequestContentException"
+    status = 400
+
+
+class InvalidParameterValue(InvokeError):
+    """A request parameter is not valid (``InvalidParameterValueException``, HTTP 400)."""
+
+    code = "InvalidParameterValueException"
+    status = 400
+
+
+# -- state shared by the runtime ------------------------------------------------------------------------
+_POOL: pool_mod.Pool | None = None
+_POOL_LOCK = threading.Lock()
+_PENDING = 0
+_PENDING_COND = threading.Condition()
+_LOGS_LOCK = threading.Lock()
+ROUTING_RANDOM = random.Random()  # weighted alias routing; seed it in tests for determinism
+
+
+def get_pool() -> pool_mod.Pool:
+    """The environments of this kernel (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = pool_mod.Pool()
+        return _POOL
+
+
+def shutdown_pool() -> None:
+    """Stop every worker and delete unpacked code (``lab.stop()``)."""
+    global _POOL
+    with _POOL_LOCK:
+        found, _POOL = _POOL, None
+    if found is not None:
+        found.close()
+
+
+def stop_workers() -> None:
+    """Stop every worker but keep the code cache (``lab.reset()``)."""
+    with _POOL_LOCK:
+        found = _POOL
+    if found is not None:
+        found.stop_all()
+
+
+@contextlib.contextmanager
+def pending() -> Any:
+    """Count an invocation (or any work) as pending for :func:`wait_idle`."""
+    global _PENDING
+    with _PENDING_COND:
+        _PENDING += 1
+    try:
+        yield
+    finally:
+        with _PENDING_COND:
+            _PENDING -= 1
+            _PENDING_COND.notify_all()
+        idle.notify()
+
+
+def backend_for(account_id: str, region: str) -> Any:
+    from moto.awslambda.models import lambda_backends
+
+    return lambda_backends[account_id][region]
+
+
+def split_name(function_name: str, qualifier: str | None) -> tuple[str, str | None]:
+    """Name and qualifier from a name, ``name:qualifier``, a (partial) ARN, and the Qualifier parameter."""
+    name = function_name
+    if ":function:" in name:
+        name = name.split(":function:", 1)[1]
+    if ":" in name:
+        name, in_name = name.split(":", 1)
+        qualifier = in_name or qualifier
+    return name, qualifier
+
+
+def resolve(backend: Any, function_name: str, qualifier: str | None) -> tuple[Any, str, str | None]:
+    """(moto LambdaFunction to run, invoked ARN, alias name or None), with weighted alias routing.
+
+    An alias with ``RoutingConfig.AdditionalVersionWeights`` sends each extra version its weight's share
+    of invocations (https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html).
+    """
+    from moto.awslambda.exceptions import UnknownFunctionException
+    from moto.core.exceptions import JsonRESTError
+
+    name, qual = split_name(function_name, qualifier)
+    target_qualifier = qual
+    alias_name = None
+    try:
+        latest = backend.get_function(name)
+        if qual and qual != "$LATEST" and not qual.isdigit():
+            alias = backend._lambdas._get_function_aliases(name).get(qual)
+            if alias is not None:
+                alias_name = qual
+                target_qualifier = alias.function_version
+                weights = (alias.routing_config or {}).get("AdditionalVersionWeights") or {}
+                roll = ROUTING_RANDOM.random()
+                for version, weight in weights.items():
+                    if roll < float(weight):
+                        target_qualifier = str(version)
+                        break
+                    roll -= float(weight)
+        fn = backend.get_function(name, target_qualifier)
+    except (UnknownFunctionException, JsonRESTError) as err:
+        message = getattr(err, "message", None) or str(err)
+        if getattr(err, "error_type", "") == "ResourceNotFoundException" or isinstance(err, UnknownFunctionException):
+            raise ResourceNotFound(message) from None
+        raise
+    base_arn = latest.function_arn.split(":$LATEST")[0]
+    invoked = f"{base_arn}:{qual}" if qual else base_arn
+    return fn, invoked, alias_name
+
+
+def executed_version(fn: Any) -> str:
+    return str(fn.version)
+
+
+# -- dispatch: the three invocation types ---------------------------------------------------------------
+def check_request(payload: bytes, invocation_type: str) -> None:
+    """Lambda's checks before running anything: invocation type, size quota, JSON."""
+    if invocation_type not in INVOCATION_TYPES:
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+        )
+    limit = ASYNC_REQUEST_LIMIT if invocation_type == "Event" else SYNC_REQUEST_LIMIT
+    if len(payload) > limit:
+        raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except ValueError as err:
+            raise InvalidRequestContent(
+                f"Could not parse request body into json: Could not parse payload into json: {err}"
+            ) from None
+
+
+def dispatch(
+    session: Any,
+    fn: Any,
+    payload: bytes,
+    *,
+    invoked_arn: str,
+    function_name: str,
+    qualifier: str | None,
+    invocation_type: str = "RequestResponse",
+    log_type: str = "None",
+    client_context: Any = None,
+    request_id: str | None = None,
+    caller: Any = None,
+) -> Invocation:
+    """Run (or queue, or only validate) one invocation of the resolved function version ``fn``."""
+    check_request(payload, invocation_type)
+    version = executed_version(fn)
+    rid = request_id or str(uuid.uuid4())
+    if invocation_type == "DryRun":
+        return Invocation(204, b"", None, None, version, rid)
+    if invocation_type == "Event":
+        rid = _submit_async(session, fn, payload, function_name, qualifier, invoked_arn, rid, caller)
+        return Invocation(202, b"", None, None, version, rid)
+    return execute(session, fn, payload, invoked_arn=invoked_arn, log_type=log_type,
+                   client_context=client_context, request_id=rid)
+
+
+def _submit_async(
+    session: Any, fn: Any, payload: bytes, function_name: str, qualifier: str | None, invoked_arn: str, rid: str,
+    caller: Any = None,
+) -> str:
+    """Event invocations: to ``lab_support.embedded.lambda_.async_invoke.submit`` (retries, destinations, DLQ)
+    when that module exists, else one attempt on a background thread. Returns the request id."""
+    try:
+        from lab_support.embedded.lambda_ import async_invoke  # type: ignore[attr-defined]
+
+        submit = async_invoke.submit
+    except (ImportError, AttributeError):
+        submit = None
+    if submit is not None:
+        return str(submit(function_name, payload, qualifier, caller) or rid)
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            execute(session, fn, payload, invoked_arn=invoked_arn, log_type="None", request_id=rid)
+        with _PENDING_COND:
+            _release_pending()
+
+    global _PENDING
+    with _PENDING_COND:
+        _PENDING += 1  # released by run()
+    threading.Thread(target=run, name=f"lambda-async-{rid[:8]}", daemon=True).start()
+    return rid
+
+
+def _release_pending() -> None:
+    global _PENDING
+    _PENDING -= 1
+    _PENDING_COND.notify_all()
+    idle.notify()
+
+
+def invocations_in_flight() -> int:
+    """Invocations running or handed to async invocation and not yet accepted (for ``wait_idle``)."""
+    return _PENDING
+
+
+idle.register_pending("lambda invocations", invocations_in_flight)
+
+
+# -- execute: one synchronous run in an environment ------------------------------------------------------
+def spec_for(fn: Any) -> pool_mod.Spec:
+    return pool_mod.Spec(
+        function_name=fn.function_name,
+        version=executed_version(fn),
+        code_sha256=str(getattr(fn, "code_sha_256", "") or ""),
+        handler=str(fn.handler or ""),
+        runtime=str(fn.run_time or ""),
+        memory_mb=int(fn.memory_size or 128),
+        timeout_s=float(fn.timeout or 3),
+        role=str(fn.role or ""),
+        env_items=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
+        instance=_instance_token(fn),
+    )
+
+
+def _instance_token(fn: Any) -> str:
+    """A token stamped on the moto function object at first use: a re-created function gets a new one."""
+    token = getattr(fn, "_lab_instance", None)
+    if not token:
+        token = uuid.uuid4().hex
+        fn._lab_instance = token
+    return str(token)
+
+
+def _role_credentials(role_arn: str, function_name: str) -> dict[str, str]:
+    """Credentials for the execution role from ``lab_support.embedded.iam`` when present, else none (fake keys).
+
+    Lambda names the role session after the function
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)."""
+    try:
+        from lab_support.embedded import iam  # type: ignore[attr-defined]
+
+        provider = iam.credentials_for_role
+    except (ImportError, AttributeError):
+        return {}
+    try:
+        try:
+            return dict(provider(role_arn, session_name=function_name))
+        except TypeError:
+            return dict(provider(role_arn))
+    except Exception:
+        return {}
+
+
+def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task_root: str) -> dict[str, str]:
+    """Environment variables of an execution environment.
+
+    Defined runtime variables per https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+    ("Defined runtime environment variables"), plus the session's ``child_env()`` so that boto3 in the handler
+    reaches the kernel's embedded AWS over HTTP.
+    """
+    env = dict(session.child_env())
+    env.update(dict(spec.env_items))  # the function's Environment.Variables
+    creds = _role_credentials(spec.role, spec.function_name)
+    env.update(creds)
+    env.update(
+        {
+            "_HANDLER": spec.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_REGION": session.region,
+            "AWS_DEFAULT_REGION": session.region,
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": str(pool_mod.WORKER_FILE.parent),
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    if "AWS_ACCESS_KEY_ID" in env:
+        env["AWS_ACCESS_KEY"] = env["AWS_ACCESS_KEY_ID"]
+    return pool_mod.clean_env(env)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "Runtime exited without providing a reason"
+    if code < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-code).name.replace("SIG", "").lower()
+        except ValueError:
+            name = str(-code)
+        names = {"kill": "killed", "term": "terminated", "segv": "segmentation fault", "abrt": "aborted"}
+        return f"Runtime exited with error: signal: {names.get(name, name)}"
+    return f"Runtime exited with error: exit status {code}"
+
+
+def execute(
+    session: Any,
+    fn: Any,
+    payload: bytes,
+    *,
+    invoked_arn: str,
+    log_type: str = "None",
+    client_context: Any = None,
+    request_id: str | None = None,
+) -> Invocation:
+    """Run one synchronous invocation of ``fn`` (a moto LambdaFunction version) in an execution environment."""
+    rid = request_id or str(uuid.uuid4())
+    version = executed_version(fn)
+    if not pool_mod.python_runtime(fn.run_time) or getattr(fn, "package_type", "Zip") != "Zip":
+        error = {
+            "errorMessage": f"The course's local Lambda runtime runs Python .zip functions only, not "
+            f"{fn.run_time or fn.package_type}. Use a python3.x runtime (or a real account: LAB_BACKEND=aws).",
+            "errorType": "Runtime.InvalidRuntime",
+        }
+        return Invocation(200, json.dumps(error).encode(), "Unhandled", None, version, rid)
+
+    with pending():
+        spec = spec_for(fn)
+        runtime_pool = get_pool()
+        env, cold = runtime_pool.acquire(spec)
+        healthy = False
+        try:
+            result = _run_in(session, fn, spec, env, cold, payload, invoked_arn, client_context, rid)
+            healthy = result.pop("healthy")
+        finally:
+            runtime_pool.release(env, healthy=healthy)
+        events: list[tuple[int, str]] = result["events"]
+        _write_logs(fn, env.log_stream, events, new_stream=cold)
+        text = "".join(message + "\n" for _ts, message in events).encode()
+        log_result = base64.b64encode(text[-TAIL_BYTES:]).decode() if log_type == "Tail" else None
+        return Invocation(200, result["payload"], result["function_error"], log_result, version, rid)
+
+
+def _run_in(
+    session: Any,
+    fn: Any,
+    spec: pool_mod.Spec,
+    env: pool_mod.Environment,
+    cold: bool,
+    payload: bytes,
+    invoked_arn: str,
+    client_context: Any,
+    rid: str,
+) -> dict[str, Any]:
+    """Cold start if needed, then the invocation; returns payload, function_error, log events, healthy."""
+    events: list[tuple[int, str]] = []
+    init_ms: float | None = None
+    killed_for_memory = False
+    max_mem = 0.0
+
+    def fail(error: dict[str, Any], status: str | None, healthy: bool = False) -> dict[str, Any]:
+        return {"payload": json.dumps(error).encode(), "function_error": "Unhandled", "healthy": healthy,
+                "events": events, "status": status}
+
+    if cold:
+        task_root = str(get_pool().code_dir(spec.code_sha256, getattr(fn, "code_bytes", b"") or b""))
+        env.start(worker_env(session, fn, spec, env.log_stream, task_root), task_root)
+        frame, killed_for_memory, max_mem = _wait_frame(env, time.monotonic() + pool_mod.INIT_TIMEOUT_SECONDS, spec)
+        events.extend(env.take_logs())
+        init_frame = frame
+    else:
+        init_frame = None
+
+    start_ms = _now_ms()
+    t0 = time.perf_counter()
+    events.append((start_ms, f"START RequestId: {rid} Version: {spec.version}"))
+
+    outcome: dict[str, Any]
+    status: str | None = None
+    error_type: str | None = None
+    if init_frame is not None and init_frame.get("type") != "init":  # died or timed out during init
+        if init_frame.get("type") == "timeout":
+            error = {"errorType": "Sandbox.Timedout",
+                     "errorMessage": f"RequestId: {rid} Error: Task timed out after "
+                                     f"{pool_mod.INIT_TIMEOUT_SECONDS:.2f} seconds"}
+            status, error_type = "timeout", None
+        else:
+            error_type = "Runtime.OutOfMemory" if killed_for_memory else "Runtime.ExitError"
+            reason = "Runtime exited with error: signal: killed" if killed_for_memory else _exit_reason(env.exit_code())
+            error = {"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"}
+            events.append((_now_ms(), f"RequestId: {rid} Error: {reason}\n{error_type}"))
+            status = "error"
+        outcome = fail(error, status)
+    elif init_frame is not None and not init_frame.get("ok"):
+        init_ms = float(init_frame.get("init_ms", 0.0))
+        error = dict(init_frame.get("error") or {})
+        error_type = str(error.get("errorType", ""))
+        status = "error"
+        outcome = fail(error, status)
+    else:
+        if init_frame is not None:
+            init_ms = float(init_frame.get("init_ms", 0.0))
+        deadline_ms = start_ms + int(spec.timeout_s * 1000)
+        sent = env.send({"type": "invoke", "request_id": rid, "payload": payload.decode("utf-8", "replace"),
+                         "deadline_ms": deadline_ms, "invoked_function_arn": invoked_arn,
+                         "client_context": client_context})
+        frame = {"type": "eof"} if not sent else None
+        if frame is None:
+            frame, killed_for_memory, mem = _wait_frame(env, time.monotonic() + spec.timeout_s, spec)
+            max_mem = max(max_mem, mem)
+        time.sleep(0)  # let the reader threads append the last log frames
+        events.extend(_drain_logs(env))
+        if frame.get("type") == "result" and frame.get("ok"):
+            body = str(frame.get("payload", "")).encode()
+            if len(body) > SYNC_RESPONSE_LIMIT:
+                error = {"errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                                         f"({SYNC_RESPONSE_LIMIT} bytes).",
+                         "errorType": "Function.ResponseSizeTooLarge"}
+                outcome = fail(error, "error", healthy=True)
+                error_type, status = "Function.ResponseSizeTooLarge", "error"
+            else:
+                outcome = {"payload": body, "function_error": None, "healthy": True, "events": events}
+        elif frame.get("type") == "result":
+            outcome = fail(dict(frame.get("error") or {}), None, healthy=True)
+        elif frame.get("type") == "timeout":
+            env.kill()
+            message = f"Task timed out after {spec.timeout_s:.2f} seconds"
+            events.append((_now_ms(), f"{_iso(_now_ms())} {rid} {message}"))
+            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"}
+            status = "timeout"
+            outcome = fail(error, status)
+        else:  # the process ended: sys.exit / os._exit / crash / killed for memory
+            error_type = "Runtime.OutOfMemory" if killed_for_memory else "Runtime.ExitError"
+            reason = "Runtime exited with error: signal: killed" if killed_for_memory else _exit_reason(env.exit_code())
+            events.extend(_drain_logs(env))
+            events.append((_now_ms(), f"RequestId: {rid} Error: {reason}\n{error_type}"))
+            error = {"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"}
+            status = "error"
+            outcome = fail(error, status)
+
+    duration = (time.perf_counter() - t0) * 1000
+    if status == "timeout":
+        duration = max(duration, spec.timeout_s * 1000)
+    _rss, hwm = env.memory_mb()
+    max_mem = max(max_mem, hwm)
+    end_ms = _now_ms()
+    events.append((end_ms, f"END RequestId: {rid}"))
+    # Billed Duration includes the Init phase (python-logging.html example: 15.74 + 130.49 ms -> 147 ms)
+    billed = math.ceil(duration + (init_ms or 0.0))
+    report = (f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms\t"
+              f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {math.ceil(max_mem)} MB\t")
+    if init_ms is not None:
+        report += f"Init Duration: {init_ms:.2f} ms\t"
+    if status is not None:
+        report += f"Status: {status}\t"
+        if error_type:
+            report += f"Error Type: {error_type}\t"
+    events.append((end_ms, report))
+    outcome["events"] = events
+    return outcome
+
+
+def _drain_logs(env: pool_mod.Environment) -> list[tuple[int, str]]:
+    """Log frames that arrived so far; waits briefly for the stderr pipe (C-level output) to catch up."""
+    time.sleep(0.002)
+    return env.take_logs()
+
+
+def _wait_frame(env: pool_mod.Environment, deadline: float, spec: pool_mod.Spec) -> tuple[dict[str, Any], bool, float]:
+    """Next init/result frame, or {"type": "timeout"} / {"type": "eof"}; polls memory while waiting.
+
+    Returns (frame, killed_for_memory, peak MB seen).
+    """
+    peak = 0.0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return {"type": "timeout"}, False, peak
+        try:
+            frame = env.frames.get(timeout=min(0.02, remaining))
+        except queue.Empty:
+            pass
+        else:
+            # A spike shorter than one poll still went over MemorySize (the peak RSS says so): Lambda would
+            # have killed the process, so the result does not count.
+            over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
+            if over and frame.get("type") in ("result", "init"):
+                env.kill()
+                return {"type": "eof"}, True, max(peak, hwm)
+            return frame, False, max(peak, hwm)
+        over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
+        peak = max(peak, hwm)
+        if over:
+            env.kill()
+            return {"type": "eof"}, True, peak
+
+
+def _write_logs(fn: Any, stream: str, events: list[tuple[int, str]], *, new_stream: bool) -> None:
+    """Put the invocation's log events into /aws/lambda/<name>, in the environment's stream (moto logs)."""
+    group = f"/aws/lambda/{fn.function_name}"
+    ordered = sorted(events, key=lambda e: e[0])  # PutLogEvents needs chronological order
+    with _LOGS_LOCK:
+        try:
+            backend = fn.logs_backend
+            backend.ensure_log_group(group)
+            if stream not in backend.groups[group].streams:
+                backend.create_log_stream(group, stream)
+            backend.put_log_events(group, stream, [{"timestamp": ts, "message": msg} for ts, msg in ordered])
+        except Exception:  # logs must never break an invocation (e.g. the group was deleted meanwhile)
+            pass

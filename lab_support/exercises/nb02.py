@@ -1,0 +1,159 @@
+"""Self-checks (and the prepared resources) for notebook 02, Lambda invocation and the permissions model.
+
+Each exercise starts from resources a ``prepare_…`` function builds through public APIs (IAM, Lambda, API
+Gateway, DynamoDB), re-runnable and tracked for ``lab.cleanup()``. The checks look at real state: 02.1 sends
+a real request through the deployed API (so API Gateway really invokes the function as
+``apigateway.amazonaws.com``), 02.2 really invokes the function and reads the table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from lab_support.course.functions import BASIC_EXECUTION_POLICY
+from lab_support.course.resources import clear_permissions, execution_role, table
+from lab_support.exercises.registry import exercise
+
+GREETER = "nb02-greeter"
+GREETER_API = "nb02-greeter-api"
+GREETER_STAGE = "prod"
+GUESTBOOK = "nb02-guestbook"
+GUESTBOOK_ROLE = "nb02-guestbook-role"
+
+GREETER_CODE = '''
+import json
+
+
+def handler(event, context):
+    # A Lambda proxy integration: API Gateway passes the HTTP request as the event and turns this dict
+    # into the HTTP response.
+    name = (event.get("queryStringParameters") or {}).get("name", "world")
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"message": f"Hello, {name}!"})}
+'''
+
+GUESTBOOK_CODE = '''
+import os
+
+import boto3
+
+table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+
+
+def handler(event, context):
+    table.put_item(Item={"name": event["name"], "message": event.get("message", "")})
+    return {"saved": event["name"]}
+'''
+
+
+def _session() -> Any:
+    from lab_support.core.session import current
+
+    return current()
+
+
+def _find_api(apigw: Any, name: str) -> str | None:
+    for api in apigw.get_rest_apis(limit=500).get("items", []):
+        if api["name"] == name:
+            return str(api["id"])
+    return None
+
+
+def prepare_02_1() -> str:
+    """Function ``nb02-greeter`` behind ``GET /hello`` of the REST API ``nb02-greeter-api`` (stage ``prod``),
+    with **no** permission for API Gateway to invoke it. Returns the API id. Re-runnable."""
+    from lab_support.course.functions import create_function
+
+    session = _session()
+    apigw = session.client("apigateway")
+    fn = create_function(GREETER, GREETER_CODE)
+    clear_permissions(GREETER)  # start without a resource policy
+    api_id = _find_api(apigw, GREETER_API)
+    if api_id is None:
+        api_id = str(apigw.create_rest_api(name=GREETER_API, tags=session.tags,
+                                           endpointConfiguration={"types": ["REGIONAL"]})["id"])
+        session.track(f"REST API {GREETER_API}", lambda: apigw.delete_rest_api(restApiId=api_id))
+    resources = apigw.get_resources(restApiId=api_id)["items"]
+    hello = next((r for r in resources if r.get("path") == "/hello"), None)
+    if hello is None:
+        root = next(r for r in resources if r["path"] == "/")
+        hello = apigw.create_resource(restApiId=api_id, parentId=root["id"], pathPart="hello")
+    with contextlib.suppress(apigw.exceptions.ConflictException):
+        apigw.put_method(restApiId=api_id, resourceId=hello["id"], httpMethod="GET", authorizationType="NONE")
+    # Lambda proxy integration: API Gateway always calls Lambda's Invoke API with POST
+    # (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+    apigw.put_integration(
+        restApiId=api_id, resourceId=hello["id"], httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{session.region}:lambda:path/2015-03-31/functions/{fn['FunctionArn']}/invocations",
+    )
+    apigw.create_deployment(restApiId=api_id, stageName=GREETER_STAGE)
+    return api_id
+
+
+def prepare_02_2() -> str:
+    """Table ``nb02-guestbook`` and function ``nb02-guestbook`` (writes one item per invocation) whose role
+    ``nb02-guestbook-role`` may only write logs. Returns the table's ARN. Re-runnable."""
+    from lab_support.course.functions import create_function
+
+    table_arn = table(GUESTBOOK, key="name")
+    role_arn = execution_role(GUESTBOOK_ROLE, inline={"logs": BASIC_EXECUTION_POLICY})  # logs only, whatever was added
+    create_function(GUESTBOOK, GUESTBOOK_CODE, role=role_arn, Environment={"Variables": {"TABLE": GUESTBOOK}})
+    return table_arn
+
+
+@exercise(
+    "02.1",
+    "let API Gateway invoke the greeter",
+    "lambda.add_permission(FunctionName=\"nb02-greeter\", StatementId=..., Action=\"lambda:InvokeFunction\", "
+    "Principal=\"apigateway.amazonaws.com\", SourceArn=f\"arn:aws:execute-api:{region}:{account}:{api_id}/*/GET/hello\")",
+)
+def _apigw_may_invoke() -> bool | str:
+    import requests
+
+    from lab_support.embedded.iam import lambda_invoke_allowed
+
+    session = _session()
+    lam, apigw = session.client("lambda"), session.client("apigateway")
+    api_id = _find_api(apigw, GREETER_API)
+    if api_id is None:
+        return "the API nb02-greeter-api does not exist: run the cell that prepares the exercise"
+    try:
+        fn_arn = lam.get_function(FunctionName=GREETER)["Configuration"]["FunctionArn"]
+    except lam.exceptions.ResourceNotFoundException:
+        return "the function nb02-greeter does not exist: run the cell that prepares the exercise"
+    answer = requests.get(session.stage_url(api_id, GREETER_STAGE, "hello"), timeout=30)
+    if answer.status_code != 200:
+        return f"GET /hello still answers {answer.status_code}: API Gateway may not invoke the function yet"
+    other = f"arn:aws:execute-api:{session.region}:{session.account_id}:a1b2c3d4e5/prod/GET/hello"
+    if lambda_invoke_allowed(fn_arn, principal="apigateway.amazonaws.com", source_arn=other,
+                             source_account=session.account_id):
+        return "it works, but any API may now invoke the function: scope SourceArn to this API's ARN"
+    return True
+
+
+@exercise(
+    "02.2",
+    "let the guestbook function write to its table",
+    "iam.put_role_policy(RoleName=\"nb02-guestbook-role\", PolicyName=..., PolicyDocument=json.dumps(...)) "
+    "allowing dynamodb:PutItem on the table's ARN",
+)
+def _guestbook_writes() -> bool | str:
+    session = _session()
+    lam, ddb = session.client("lambda"), session.client("dynamodb")
+    name = f"checker-{uuid.uuid4().hex[:8]}"
+    try:
+        response = lam.invoke(FunctionName=GUESTBOOK, Payload=json.dumps({"name": name, "message": "hi"}))
+    except lam.exceptions.ResourceNotFoundException:
+        return "the function nb02-guestbook does not exist: run the cell that prepares the exercise"
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        error = payload.get("errorType") if isinstance(payload, dict) else payload
+        return f"the function still fails with {error}"
+    item = ddb.get_item(TableName=GUESTBOOK, Key={"name": {"S": name}}).get("Item")
+    if item is None:
+        return "the function ran, but the item is not in the table"
+    ddb.delete_item(TableName=GUESTBOOK, Key={"name": {"S": name}})
+    return True
