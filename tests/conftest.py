@@ -1,4 +1,4 @@
-"""Shared fixtures: one embedded AWS per test process, emptied before each test that asks for it."""
+"""Shared fixtures: one embedded AWS per test process, emptied before each test (``aws``) or module (``shared_aws``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 import lab_support as lab
+from lab_support.course.services.notes import NotesService
 
 
 @pytest.fixture
@@ -15,6 +16,23 @@ def aws() -> Iterator[lab.Session]:
     session = lab.start("moto")
     lab.reset()
     yield session
+
+
+@pytest.fixture(scope="module")
+def shared_aws() -> Iterator[lab.Session]:
+    """One embedded session for a whole test module (emptied before its first and after its last test)."""
+    session = lab.start("moto")
+    lab.reset()
+    yield session
+    lab.reset()
+
+
+@pytest.fixture
+def notes_service() -> Iterator[NotesService]:
+    """Notebook 01's notes service on a free loopback port, stopped after the test."""
+    service = NotesService()
+    yield service
+    service.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

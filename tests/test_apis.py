@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -13,13 +12,6 @@ import lab_support as lab
 from lab_support.core.errors import LabError
 from lab_support.course.http import RequestBuilder, curl_line, format_response, shell_quote
 from lab_support.course.services.notes import NotesService
-
-
-@pytest.fixture
-def svc() -> Iterator[NotesService]:
-    service = NotesService()
-    yield service
-    service.stop()
 
 
 def test_curl_line_shapes() -> None:
@@ -39,20 +31,20 @@ def test_curl_line_shapes() -> None:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
-def test_curl_line_runs_in_a_shell(svc: NotesService) -> None:
+def test_curl_line_runs_in_a_shell(notes_service: NotesService) -> None:
     title = "it's $HOME & `date` \"quoted\" ünïcode"
-    line = curl_line("POST", f"{svc.url}/notes?x=1&y=2", json={"title": title})
+    line = curl_line("POST", f"{notes_service.url}/notes?x=1&y=2", json={"title": title})
     out = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=20, check=True).stdout
     assert out.startswith("HTTP/1.1 201 Created")
-    assert svc.notes == [{"id": 1, "title": title, "done": False}]
-    raw = subprocess.run(["bash", "-c", curl_line("POST", f"{svc.url}/notes", data='{"title": "x",}',
+    assert notes_service.notes == [{"id": 1, "title": title, "done": False}]
+    raw = subprocess.run(["bash", "-c", curl_line("POST", f"{notes_service.url}/notes", data='{"title": "x",}',
                                                   headers={"Content-Type": "application/json"})],
                          capture_output=True, text=True, timeout=20, check=True).stdout
     assert "400 Bad Request" in raw and "column 15" in raw
 
 
-def test_show_is_compact_and_stable(svc: NotesService, capsys: pytest.CaptureFixture[str]) -> None:
-    r = requests.post(f"{svc.url}/notes", json={"title": "buy milk"})
+def test_show_is_compact_and_stable(notes_service: NotesService, capsys: pytest.CaptureFixture[str]) -> None:
+    r = requests.post(f"{notes_service.url}/notes", json={"title": "buy milk"})
     lab.show(r)
     assert capsys.readouterr().out == (
         "HTTP/1.1 201 Created\n"
@@ -67,20 +59,20 @@ def test_show_is_compact_and_stable(svc: NotesService, capsys: pytest.CaptureFix
         "}\n"
     )
     assert "Date" in r.headers and "Date:" not in format_response(r) and "Server:" not in format_response(r)
-    r = requests.delete(f"{svc.url}/notes/1")
+    r = requests.delete(f"{notes_service.url}/notes/1")
     assert format_response(r) == "HTTP/1.1 204 No Content\n\n(no body)"
-    r = requests.put(f"{svc.url}/notes", json={})
+    r = requests.put(f"{notes_service.url}/notes", json={})
     assert "Allow: GET, HEAD, OPTIONS, POST" in format_response(r).splitlines()
 
 
-def test_send_prints_curl_and_response(svc: NotesService, capsys: pytest.CaptureFixture[str]) -> None:
-    r = lab.send("POST", "/notes", {"title": "a"}, base_url=svc.url)
+def test_send_prints_curl_and_response(notes_service: NotesService, capsys: pytest.CaptureFixture[str]) -> None:
+    r = lab.send("POST", "/notes", {"title": "a"}, base_url=notes_service.url)
     out = capsys.readouterr().out
     assert r.status_code == 201
-    assert out.startswith(f"$ curl -i -X POST '{svc.url}/notes' -H 'Content-Type: application/json'")
+    assert out.startswith(f"$ curl -i -X POST '{notes_service.url}/notes' -H 'Content-Type: application/json'")
     assert "\n\nHTTP/1.1 201 Created\n" in out
     # a full URL needs no base; a raw malformed body goes out as is
-    r = lab.send("POST", f"{svc.url}/notes", data="{oops", headers={"Content-Type": "application/json"})
+    r = lab.send("POST", f"{notes_service.url}/notes", data="{oops", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "-d '{oops'" in capsys.readouterr().out
 
 
@@ -99,8 +91,8 @@ def test_send_uses_the_running_service_and_explains_when_none(capsys: pytest.Cap
         lab.send("GET", f"http://127.0.0.1:{port}/notes")
 
 
-def test_request_builder_via_click(svc: NotesService) -> None:
-    b = lab.request_builder(svc.url)
+def test_request_builder_via_click(notes_service: NotesService) -> None:
+    b = lab.request_builder(notes_service.url)
     assert isinstance(b, RequestBuilder) and b.last_status is None
     assert list(b.method.options) == ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -111,7 +103,7 @@ def test_request_builder_via_click(svc: NotesService) -> None:
     assert b.last_body == {"id": 1, "title": "from the form", "done": False}
     assert b.status.value == "201 Created" and b.last_error is None
     shown = b.output.outputs[0]["text"]
-    assert shown.startswith(f"$ curl -i -X POST '{svc.url}/notes'") and "HTTP/1.1 201 Created" in shown
+    assert shown.startswith(f"$ curl -i -X POST '{notes_service.url}/notes'") and "HTTP/1.1 201 Created" in shown
     assert len(b.output.outputs) == 1
 
     # GET ignores the body box
@@ -126,8 +118,8 @@ def test_request_builder_via_click(svc: NotesService) -> None:
     assert b.last_status == 404 and b.last_body["message"] == "There is no note 1."
 
 
-def test_request_builder_malformed_json_sends_nothing(svc: NotesService) -> None:
-    b = lab.request_builder(svc.url)
+def test_request_builder_malformed_json_sends_nothing(notes_service: NotesService) -> None:
+    b = lab.request_builder(notes_service.url)
     b.method.value, b.body.value = "PUT", '{\n  "title": "x",\n}'
     b.path.value = "/notes/1"
     b.send_button.click()  # no exception
@@ -135,7 +127,7 @@ def test_request_builder_malformed_json_sends_nothing(svc: NotesService) -> None
     assert b.last_error is not None and "line 3, column 1" in b.last_error
     assert b.status.value.startswith("✋ The JSON body is not valid")
     assert "Nothing was sent" in b.output.outputs[0]["text"]
-    assert svc.log == []
+    assert notes_service.log == []
     # the form recovers once the JSON is fixed
     b.method.value, b.path.value, b.body.value = "POST", "/notes", '{"title": "x"}'
     b.send_button.click()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
@@ -145,30 +143,12 @@ def test_resource_policy_qualifiers_and_aws_principals() -> None:
 # -- on the embedded AWS ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def aws():
-    session = lab.start()
-    lab.reset()
-    yield session
-    lab.reset()
-
-
 def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
+    return lab.lambda_zip("def handler(event, context):\n    return event\n")
 
 
-def _role(aws, name: str, inline: dict | None = None, managed: tuple[str, ...] = ()) -> str:
-    client = aws.client("iam")
-    trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
-    arn = client.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    for policy_arn in managed:
-        client.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
-    if inline:
-        client.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(inline))
-    return arn
+def _role(shared_aws, name: str, inline: dict | None = None, managed: tuple[str, ...] = ()) -> str:
+    return lab.resources.execution_role(name, managed=managed, inline={"inline": inline} if inline else None)
 
 
 WORKER = textwrap.dedent(
@@ -197,16 +177,16 @@ WORKER = textwrap.dedent(
 )
 
 
-def test_execution_role_enforced_in_a_worker_process(aws) -> None:
-    s3, ddb = aws.client("s3"), aws.client("dynamodb")
+def test_execution_role_enforced_in_a_worker_process(shared_aws) -> None:
+    s3, ddb = shared_aws.client("s3"), shared_aws.client("dynamodb")
     for bucket in ("lab-in", "lab-out"):
         s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket="lab-in", Key="in.txt", Body=b"hello")
     ddb.create_table(TableName="Orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
                      BillingMode="PAY_PER_REQUEST")
-    queue_url = aws.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
-    role_arn = _role(aws, "orders-role", managed=(
+    queue_url = shared_aws.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+    role_arn = _role(shared_aws, "orders-role", managed=(
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",), inline=_policy(
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::lab-in/*"},
         {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::lab-out/*"},
@@ -214,7 +194,7 @@ def test_execution_role_enforced_in_a_worker_process(aws) -> None:
         {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:Delete*"],
          "Resource": f"arn:aws:dynamodb:*:{ACCOUNT}:table/Orders"},
     ))
-    env = {**os.environ, **aws.child_env(), **iam.credentials_for_role(role_arn, session_name="orders")}
+    env = {**os.environ, **shared_aws.child_env(), **iam.credentials_for_role(role_arn, session_name="orders")}
     done = subprocess.run([sys.executable, "-c", WORKER, queue_url], env=env, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
@@ -242,11 +222,11 @@ def test_execution_role_enforced_in_a_worker_process(aws) -> None:
     assert s3.get_object(Bucket="lab-out", Key="out.txt")["Body"].read() == b"x"
     assert "Item" not in ddb.get_item(TableName="Orders", Key={"id": {"S": "1"}})  # deleted by the worker
     s3.put_object(Bucket="lab-in", Key="kernel.txt", Body=b"k")
-    assert aws.client("sts").get_caller_identity()["Account"] == ACCOUNT
+    assert shared_aws.client("sts").get_caller_identity()["Account"] == ACCOUNT
 
 
-def test_course_managed_policies_resolve(aws) -> None:
-    client = aws.client("iam")
+def test_course_managed_policies_resolve(shared_aws) -> None:
+    client = shared_aws.client("iam")
     for name in ("AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole",
                  "AWSLambdaKinesisExecutionRole", "AWSLambdaDynamoDBExecutionRole"):
         version = client.get_policy(PolicyArn=f"arn:aws:iam::aws:policy/service-role/{name}")["Policy"]
@@ -255,16 +235,16 @@ def test_course_managed_policies_resolve(aws) -> None:
     assert client.get_policy(PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 
 
-def _function(aws, name: str) -> str:
-    role = _role(aws, f"{name}-role")
-    return aws.client("lambda").create_function(
+def _function(shared_aws, name: str) -> str:
+    role = _role(shared_aws, f"{name}-role")
+    return shared_aws.client("lambda").create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler", Code={"ZipFile": _zip()},
     )["FunctionArn"]
 
 
-def test_duplicate_statement_id_is_a_conflict(aws) -> None:
-    lam = aws.client("lambda")
-    _function(aws, "dup")
+def test_duplicate_statement_id_is_a_conflict(shared_aws) -> None:
+    lam = shared_aws.client("lambda")
+    _function(shared_aws, "dup")
     lam.add_permission(FunctionName="dup", StatementId="sns", Action="lambda:InvokeFunction",
                        Principal="sns.amazonaws.com")
     with pytest.raises(ClientError) as err:
@@ -280,9 +260,9 @@ def test_duplicate_statement_id_is_a_conflict(aws) -> None:
                        Principal="sns.amazonaws.com")  # free again once removed
 
 
-def test_s3_notification_needs_the_function_policy(aws) -> None:
-    s3, lam = aws.client("s3"), aws.client("lambda")
-    fn_arn = _function(aws, "on-upload")
+def test_s3_notification_needs_the_function_policy(shared_aws) -> None:
+    s3, lam = shared_aws.client("s3"), shared_aws.client("lambda")
+    fn_arn = _function(shared_aws, "on-upload")
     s3.create_bucket(Bucket="uploads")
     config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]}
     with pytest.raises(ClientError) as err:
@@ -308,12 +288,12 @@ def test_s3_notification_needs_the_function_policy(aws) -> None:
     assert not iam.lambda_invoke_allowed(fn_arn, principal="sns.amazonaws.com")
 
 
-def test_sns_subscribe_allowed_delivery_refused_without_permission(aws) -> None:
+def test_sns_subscribe_allowed_delivery_refused_without_permission(shared_aws) -> None:
     import lab_support as lab
     from lab_support.embedded import event_sources
 
-    sns = aws.client("sns")
-    fn_arn = _function(aws, "on-message")
+    sns = shared_aws.client("sns")
+    fn_arn = _function(shared_aws, "on-message")
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)  # AWS accepts the subscription
     event_sources.clear_timeline()
@@ -324,7 +304,7 @@ def test_sns_subscribe_allowed_delivery_refused_without_permission(aws) -> None:
     assert iam.invoke_denied_message("sns.amazonaws.com", fn_arn) in refused[0]["error"]
     assert not [e for e in event_sources.timeline() if e["kind"] == "sns.notify"]
     # With the permission, the same publish reaches the function.
-    aws.client("lambda").add_permission(FunctionName=fn_arn, StatementId="sns", Action="lambda:InvokeFunction",
+    shared_aws.client("lambda").add_permission(FunctionName=fn_arn, StatementId="sns", Action="lambda:InvokeFunction",
                                         Principal="sns.amazonaws.com", SourceArn=topic)
     sns.publish(TopicArn=topic, Message="hello again")
     lab.wait_idle(10)

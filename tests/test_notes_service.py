@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -14,15 +13,8 @@ from lab_support.course.services import notes as notes_module
 from lab_support.course.services.notes import NotesService
 
 
-@pytest.fixture
-def svc() -> Iterator[NotesService]:
-    service = NotesService()
-    yield service
-    service.stop()
-
-
-def test_crud_round_trip(svc: NotesService) -> None:
-    u = svc.url
+def test_crud_round_trip(notes_service: NotesService) -> None:
+    u = notes_service.url
     assert requests.get(f"{u}/notes").json() == []
 
     r = requests.post(f"{u}/notes", json={"title": "buy milk"})
@@ -55,56 +47,56 @@ def test_crud_round_trip(svc: NotesService) -> None:
     # DELETE is idempotent in its effect (the note stays gone), though the second answer is 404
     assert requests.delete(f"{u}/notes/1").status_code == 404
     assert requests.get(f"{u}/notes/1").status_code == 404
-    assert svc.notes == [{"id": 2, "title": "walk", "done": False}]
+    assert notes_service.notes == [{"id": 2, "title": "walk", "done": False}]
     # ids are never reused until a reset
     assert requests.post(f"{u}/notes", json={"title": "x"}).json()["id"] == 3
 
 
-def test_head_and_options(svc: NotesService) -> None:
-    requests.post(f"{svc.url}/notes", json={"title": "a"})
-    get, head = requests.get(f"{svc.url}/notes"), requests.head(f"{svc.url}/notes")
+def test_head_and_options(notes_service: NotesService) -> None:
+    requests.post(f"{notes_service.url}/notes", json={"title": "a"})
+    get, head = requests.get(f"{notes_service.url}/notes"), requests.head(f"{notes_service.url}/notes")
     assert head.status_code == 200 and head.content == b""
     assert head.headers["Content-Length"] == get.headers["Content-Length"]
-    r = requests.options(f"{svc.url}/notes")
+    r = requests.options(f"{notes_service.url}/notes")
     assert r.status_code == 204 and r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
-    r = requests.options(f"{svc.url}/notes/1")
+    r = requests.options(f"{notes_service.url}/notes/1")
     assert r.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"
 
 
-def test_wrong_method_is_405_with_allow(svc: NotesService) -> None:
-    r = requests.put(f"{svc.url}/notes", json={"title": "x"})
+def test_wrong_method_is_405_with_allow(notes_service: NotesService) -> None:
+    r = requests.put(f"{notes_service.url}/notes", json={"title": "x"})
     assert (r.status_code, r.reason) == (405, "Method Not Allowed")
     assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
     assert r.json()["message"] == "PUT is not allowed on /notes."
     assert "allow" not in r.json()
-    assert requests.post(f"{svc.url}/notes/1", json={"title": "x"}).headers["Allow"].startswith("DELETE, GET")
+    assert requests.post(f"{notes_service.url}/notes/1", json={"title": "x"}).headers["Allow"].startswith("DELETE, GET")
 
 
-def test_unknown_path_and_unknown_id(svc: NotesService) -> None:
-    r = requests.get(f"{svc.url}/note")
+def test_unknown_path_and_unknown_id(notes_service: NotesService) -> None:
+    r = requests.get(f"{notes_service.url}/note")
     assert r.status_code == 404
     assert r.json() == {"message": "There is nothing at /note.", "hint": "the service has /notes and /notes/{id}"}
-    r = requests.get(f"{svc.url}/notes/42")
+    r = requests.get(f"{notes_service.url}/notes/42")
     assert r.status_code == 404 and r.json()["message"] == "There is no note 42."
     assert "GET /notes" in r.json()["hint"]
-    assert requests.get(f"{svc.url}/notes/abc").json()["message"].startswith("There is no note 'abc'")
-    assert requests.put(f"{svc.url}/notes/9", json={"title": "x"}).status_code == 404
-    assert requests.delete(f"{svc.url}/notes/9").status_code == 404
+    assert requests.get(f"{notes_service.url}/notes/abc").json()["message"].startswith("There is no note 'abc'")
+    assert requests.put(f"{notes_service.url}/notes/9", json={"title": "x"}).status_code == 404
+    assert requests.delete(f"{notes_service.url}/notes/9").status_code == 404
 
 
-def test_malformed_json_says_where(svc: NotesService) -> None:
-    r = requests.post(f"{svc.url}/notes", data='{\n  "title": "buy milk",\n}',
+def test_malformed_json_says_where(notes_service: NotesService) -> None:
+    r = requests.post(f"{notes_service.url}/notes", data='{\n  "title": "buy milk",\n}',
                       headers={"Content-Type": "application/json"})
     assert (r.status_code, r.reason) == (400, "Bad Request")
     body = r.json()
     assert (body["line"], body["column"]) == (3, 1)
     assert "line 3, column 1" in body["message"]
     assert "Content-Type: application/json" in body["hint"]
-    assert svc.notes == []
+    assert notes_service.notes == []
 
 
-def test_body_problems(svc: NotesService) -> None:
-    u = f"{svc.url}/notes"
+def test_body_problems(notes_service: NotesService) -> None:
+    u = f"{notes_service.url}/notes"
     # no Content-Type (requests' data=) -> 415 telling which header to send
     r = requests.post(u, data='{"title": "x"}')
     assert r.status_code == 415 and "no Content-Type header" in r.json()["message"]
@@ -131,22 +123,22 @@ def test_body_problems(svc: NotesService) -> None:
         assert (r.status_code, r.reason) == (422, "Unprocessable Content"), body
         assert r.json()["field"] == field, body
         assert r.json()["hint"]
-    r = requests.patch(f"{svc.url}/notes/1", json={})
+    r = requests.patch(f"{notes_service.url}/notes/1", json={})
     assert r.status_code == 422 and "Nothing to change" in r.json()["message"]
     r = requests.get(u, params={"done": "yes"})
     assert r.status_code == 400 and r.json()["field"] == "done"
 
 
-def test_log_and_reset(svc: NotesService) -> None:
-    requests.post(f"{svc.url}/notes", json={"title": "a"})
-    requests.get(f"{svc.url}/notes?done=true")
-    requests.get(f"{svc.url}/nope")
-    assert [(c.method, c.path, c.status) for c in svc.log] == [
+def test_log_and_reset(notes_service: NotesService) -> None:
+    requests.post(f"{notes_service.url}/notes", json={"title": "a"})
+    requests.get(f"{notes_service.url}/notes?done=true")
+    requests.get(f"{notes_service.url}/nope")
+    assert [(c.method, c.path, c.status) for c in notes_service.log] == [
         ("POST", "/notes", 201), ("GET", "/notes?done=true", 200), ("GET", "/nope", 404)]
-    assert repr(svc).endswith("with 1 note>")
-    assert svc.reset() is svc
-    assert svc.notes == [] and svc.log == []
-    assert requests.post(f"{svc.url}/notes", json={"title": "b"}).json()["id"] == 1
+    assert repr(notes_service).endswith("with 1 note>")
+    assert notes_service.reset() is notes_service
+    assert notes_service.notes == [] and notes_service.log == []
+    assert requests.post(f"{notes_service.url}/notes", json={"title": "b"}).json()["id"] == 1
 
 
 def test_port_in_use_is_a_lab_error() -> None:

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 import requests
 
 import lab_support as lab
 from lab_support.course import postman
 from lab_support.course.postman import SCHEMA, Call, collection, run_collection
 from lab_support.course.services.notes import NotesService
-
-
-@pytest.fixture
-def svc() -> Iterator[NotesService]:
-    service = NotesService()
-    yield service
-    service.stop()
 
 
 def test_structure_is_v2_1() -> None:
@@ -54,20 +45,20 @@ def test_stored_file_matches_the_generator(tmp_path) -> None:
     assert json.loads(out.read_text())["variable"][0]["value"] == "http://127.0.0.1:1234"
 
 
-def test_replaying_the_collection_gives_the_expected_statuses(svc: NotesService) -> None:
-    results = run_collection(lab.notes_collection(), base_url=svc.url)
+def test_replaying_the_collection_gives_the_expected_statuses(notes_service: NotesService) -> None:
+    results = run_collection(lab.notes_collection(), base_url=notes_service.url)
     assert [(r.method, r.status) for r in results] == [
         ("GET", 200), ("POST", 201), ("GET", 200), ("PUT", 200), ("PATCH", 200), ("GET", 200),
         ("DELETE", 204), ("GET", 404), ("POST", 400), ("POST", 422), ("PUT", 405), ("GET", 404)]
     assert all(r.passed for r in results), [r for r in results if not r.passed]
-    assert results[2].url == f"{svc.url}/notes/1"  # noteId was captured from the POST
+    assert results[2].url == f"{notes_service.url}/notes/1"  # noteId was captured from the POST
 
 
-def test_replay_independently_of_run_collection(svc: NotesService) -> None:
+def test_replay_independently_of_run_collection(notes_service: NotesService) -> None:
     """Replay with plain requests, reading only the collection JSON (as newman would)."""
     c = json.loads(json.dumps(lab.notes_collection()))
     variables = {v["key"]: v["value"] for v in c["variable"]}
-    variables["baseUrl"] = svc.url
+    variables["baseUrl"] = notes_service.url
     for entry in c["item"]:
         req = entry["request"]
         url = req["url"]["raw"]
@@ -81,12 +72,12 @@ def test_replay_independently_of_run_collection(svc: NotesService) -> None:
             variables["noteId"] = r.json()["id"]
 
 
-def test_generator_is_general(svc: NotesService) -> None:
+def test_generator_is_general(notes_service: NotesService) -> None:
     calls = [
         Call("make", "POST", "/notes", {"title": "t"}, 201, capture={"first": "id"}),
         Call("fail on purpose", "GET", "/notes/{{first}}", expected_status=418),
     ]
-    c = collection("Mine", calls, base_url=svc.url, variables={"stage": "prod"})
+    c = collection("Mine", calls, base_url=notes_service.url, variables={"stage": "prod"})
     assert [v["key"] for v in c["variable"]] == ["baseUrl", "stage", "first"]
     results = run_collection(c)
     assert [(r.status, r.passed) for r in results] == [(201, True), (200, False)]
