@@ -15,7 +15,10 @@ claims go to moto.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import errno
+import json
 import logging
 import socket
 import threading
@@ -36,18 +39,85 @@ def _moto_app() -> WSGIApp:
     return DomainDispatcherApplication(create_backend_app)  # type: ignore[no-any-return]
 
 
+# What the server noticed but a notebook must not print (tracebacks, refused requests): kept here, newest last,
+# for `lab_support.core.server.recent_problems()` when something needs explaining.
+_PROBLEMS: collections.deque[str] = collections.deque(maxlen=200)
+_LOG = logging.getLogger("lab_support.server")
+
+
+class _Remember(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            _PROBLEMS.append(self.format(record))
+
+
+def _quiet_loggers() -> None:
+    """werkzeug logs every request, every refused request and every traceback to stderr, which would land in
+    notebook outputs: keep them in memory instead."""
+    for name in ("werkzeug", "lab_support.server"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_Remember()]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+
+
+def recent_problems() -> list[str]:
+    """The server's recent error lines and tracebacks (they never reach a notebook's output)."""
+    return list(_PROBLEMS)
+
+
+def _internal_error(start_response: Callable[..., Any]) -> Iterable[bytes]:
+    # The body API Gateway and the AWS JSON services answer for an unexpected failure on their side.
+    body = b'{"message": "Internal server error"}'
+    start_response("500 Internal Server Error", [("Content-Type", "application/json"),
+                                                 ("Content-Length", str(len(body)))])
+    return [body]
+
+
 class _Dispatcher:
-    """WSGI app: the first mounted app whose predicate matches, else moto."""
+    """WSGI app: the first mounted app whose predicate matches, else moto; a crash answers a JSON 500."""
 
     def __init__(self, fallback: WSGIApp) -> None:
         self.fallback = fallback
         self.mounts: list[tuple[str, Predicate, WSGIApp]] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        for _name, predicate, app in list(self.mounts):
-            if predicate(environ):
-                return app(environ, start_response)
-        return self.fallback(environ, start_response)
+        try:
+            for _name, predicate, app in list(self.mounts):
+                if predicate(environ):
+                    return app(environ, start_response)
+            return self.fallback(environ, start_response)
+        except Exception:
+            _LOG.exception("Error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            return _internal_error(start_response)
+
+
+def _quiet_handler(base: type) -> type:
+    """``base`` (werkzeug/moto's request handler) that answers protocol errors in JSON, not an HTML page, and
+    logs to memory, not stderr (a 431 for oversized headers, a malformed request line from a browser…)."""
+
+    class QuietRequestHandler(base):  # type: ignore[valid-type,misc]
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            phrase = self.responses.get(code, ("Error", ""))[0]
+            _LOG.info("refused a request with %s %s (%s)", code, phrase, message)
+            body = json.dumps({"message": phrase}).encode()
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.send_response(code, phrase)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                    self.wfile.write(body)
+
+        def log_error(self, format: str, *args: Any) -> None:
+            _LOG.info(format, *args)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            _LOG.debug(format, *args)
+
+    return QuietRequestHandler
 
 
 def port_in_use_error(host: str, port: int) -> PortInUse:
@@ -85,19 +155,20 @@ class EmbeddedServer:
         """Bind the port and start serving; raises PortInUse with a fix."""
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-        # werkzeug logs every request to stderr: that would land in notebook outputs.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _quiet_loggers()
         if self.requested_port and not _port_free(self.host, self.requested_port):
             raise port_in_use_error(self.host, self.requested_port)
         try:
             self._server = make_server(
                 self.host, self.requested_port, self.dispatcher, threaded=True,
-                request_handler=MotoRequestHandler,
+                request_handler=_quiet_handler(MotoRequestHandler),
             )
         except (OSError, SystemExit) as err:  # werkzeug exits on a busy port after printing
             if isinstance(err, SystemExit) or err.errno == errno.EADDRINUSE:
                 raise port_in_use_error(self.host, self.requested_port) from None
             raise
+        # socketserver prints a traceback to stderr for what escapes a handler (a reset connection…).
+        self._server.handle_error = lambda _request, client: _LOG.exception("Error serving %s", client)  # type: ignore[method-assign]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="lab-support-embedded-aws", daemon=True
         )

@@ -235,24 +235,84 @@ def _start_moto(region: str, port: int) -> Session:
 
     server = EmbeddedServer("127.0.0.1", port)
     server.start()  # first: a busy port fails before anything else changes
-    saved = {k: os.environ.get(k) for k in (*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_REGION")}
-    os.environ.update(FAKE_CREDENTIALS)
-    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = region
+    saved = _neutralise_environment({**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "AWS_REGION": region})
     mock = mock_aws()
     mock.start()
     guard.install()
     return Session("moto", region, MOTO_ACCOUNT_ID, server.url, server=server, _mock=mock, _saved_env=saved)
 
 
+# Variables that would send the embedded backend's calls elsewhere (another emulator, a real account) or
+# make them fail (a profile that does not exist here, a session token for other keys). start() clears them
+# and stop() puts them back (https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html).
+_FOREIGN_SETTINGS = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CA_BUNDLE",
+    "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_EC2_METADATA_DISABLED",
+)
+# The user's config and credentials files can name a profile's endpoint_url or credential_process: the
+# embedded backend reads neither (an empty file stands in for both).
+_FILE_SETTINGS = ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+def _neutralise_environment(wanted: dict[str, str]) -> dict[str, str | None]:
+    """Set ``wanted``, clear every setting that would redirect or break embedded calls; return what to restore."""
+    foreign = [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")] + list(_FOREIGN_SETTINGS)
+    keys = [*wanted, *foreign, *_FILE_SETTINGS]
+    saved = {k: os.environ.get(k) for k in dict.fromkeys(keys)}
+    for key in foreign:
+        os.environ.pop(key, None)
+    for key in _FILE_SETTINGS:
+        os.environ[key] = os.devnull
+    os.environ.update(wanted)
+    boto3.DEFAULT_SESSION = None  # a session made before start() would keep the old profile and keys
+    return saved
+
+
 def _start_aws(region: str) -> Session:
-    creds = boto3.Session().get_credentials()
+    """Check the credentials with STS ``GetCallerIdentity``; every way that can fail becomes a :class:`LabError`."""
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+    no_account = "or unset LAB_BACKEND to use the embedded backend, which needs no account."
+    try:
+        creds = boto3.Session().get_credentials()
+    except ProfileNotFound as err:
+        raise CredentialsMissing(f"LAB_BACKEND=aws: {err}.",
+                                 f"check AWS_PROFILE against `aws configure list-profiles`; {no_account}") from None
+    except BotoCoreError as err:  # a broken config file, an SSO cache boto3 cannot read…
+        raise CredentialsMissing(f"LAB_BACKEND=aws: boto3 could not load credentials: {err}",
+                                 f"run `aws sso login` (or `aws configure`) again; {no_account}") from None
     if creds is None:
         raise CredentialsMissing(
             "LAB_BACKEND=aws chose a real AWS account, but boto3 found no credentials.",
-            "run `aws configure` (or `aws sso login`), or set AWS_PROFILE; "
-            "or unset LAB_BACKEND to use the embedded backend, which needs no account.",
+            f"run `aws configure` (or `aws sso login`), or set AWS_PROFILE; {no_account}",
         )
-    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+    sts = boto3.client("sts", region_name=region,
+                       config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}))
+    try:
+        account = sts.get_caller_identity()["Account"]
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        message = err.response.get("Error", {}).get("Message", str(err))
+        fixes = {
+            "ExpiredToken": "your temporary credentials have expired: run `aws sso login` (or refresh them) again",
+            "ExpiredTokenException": "your temporary credentials have expired: run `aws sso login` again",
+            "InvalidClientTokenId": "AWS does not know this access key: check `aws configure list`, or make a new key",
+            "SignatureDoesNotMatch": "the secret access key does not belong to this access key id: run `aws configure`",
+        }
+        raise CredentialsMissing(f"AWS refused the course's credentials check: {code}: {message}",
+                                 f"{fixes.get(code, 'check the credentials with `aws sts get-caller-identity`')}; "
+                                 f"{no_account}") from None
+    except NoCredentialsError:
+        raise CredentialsMissing("LAB_BACKEND=aws: boto3 found no usable credentials.",
+                                 f"run `aws configure` (or `aws sso login`); {no_account}") from None
+    except BotoCoreError as err:  # offline, DNS, proxy, expired SSO token…
+        raise LabError(f"LAB_BACKEND=aws could not reach AWS STS in {region}: {err}",
+                       "check the network (and any proxy) and that the Region exists; or unset LAB_BACKEND to work "
+                       "offline on the embedded backend.") from None
     return Session("aws", region, account)
 
 
@@ -301,6 +361,7 @@ def stop() -> None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        boto3.DEFAULT_SESSION = None  # clients made after stop() read the restored settings
 
 
 def cleanup() -> None:
