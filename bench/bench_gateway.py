@@ -9,11 +9,12 @@ One run, one process, the same warm function, four ways to get the same body ``{
 (b) gateway, in-kernel URL: ``requests`` to ``https://{id}.execute-api.{region}.amazonaws.com/dev/hello``,
     answered inside this process by moto's ``responses`` mock (no socket) → the same REST API;
 (c) direct ``boto3`` ``lambda.invoke`` of the same function (warm), no gateway;
-(d) a plain werkzeug server on 127.0.0.1 returning the same body, called with ``requests``.
+(d) a plain stdlib ``http.server.ThreadingHTTPServer`` on 127.0.0.1 (HTTP/1.1, keep-alive) returning the same
+    body, called with ``requests``: the floor any Python HTTP server on loopback pays.
 
 (a), (b) and (d) each use one ``requests.Session`` and (c) one boto3 client, for keep-alive fairness: both
-loopback servers are threaded werkzeug servers (HTTP/1.1), so (a) and (d) each reuse one TCP connection; the
-output says how many connections each opened. The four are timed round-robin (a, b, c, d, a, b, ...) after
+loopback servers speak HTTP/1.1 with keep-alive, so (a) and (d) each reuse one TCP connection; the output says
+how many connections each opened. The four are timed round-robin (a, b, c, d, a, b, ...) after
 a warm-up, so background load on a shared machine falls on all four alike. Prints p50/p99 in ms and each
 row's ratios to (d) and to (c).
 """
@@ -50,18 +51,37 @@ def sample_interleaved(calls: list[tuple[str, Callable[[], object]]], n: int,
 
 
 def plain_server() -> tuple[str, Callable[[], None]]:
-    """(d): a threaded werkzeug server on loopback answering ``BODY`` as the Lambda does."""
-    from werkzeug.serving import make_server
-    from werkzeug.wrappers import Request, Response
+    """(d): a stdlib ``ThreadingHTTPServer`` on loopback (HTTP/1.1, keep-alive) answering ``BODY`` as the Lambda does."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    @Request.application
-    def app(request: Request) -> Response:
-        return Response(BODY, status=200, content_type="application/json")
+    payload = BODY.encode()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: one TCP connection for the whole run
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm meets the client's
+        # delayed ACK and every response waits ~40 ms.
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    return f"http://127.0.0.1:{server.server_port}/hello", server.shutdown
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_address[1]}/hello", stop
 
 
 def main() -> None:

@@ -39,3 +39,11 @@ def notes_service() -> Iterator[NotesService]:
 def _stop_at_end() -> Iterator[None]:
     yield
     lab.stop()
+
+
+@pytest.fixture(params=("kernel", "loopback", "host"))
+def door(request: pytest.FixtureRequest) -> str:
+    """The gateway door a routing test goes through: in the kernel (``https://{api}.execute-api...`` via moto's
+    ``responses`` mock), loopback ``/restapis/{api}/{stage}/_user_request_/...``, or loopback with the
+    execute-api ``Host`` header (tests/test_gateway_rest.py, tests/test_gateway_http.py)."""
+    return str(request.param)

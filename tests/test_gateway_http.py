@@ -76,7 +76,6 @@ def backend() -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.mark.parametrize("door", DOORS)
 def test_routes_pick_the_most_specific_match_then_default(aws: lab.Session, backend: str, door: str) -> None:
     proxy = {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0"}
     _v2, api_id = http_api(aws, {
@@ -93,7 +92,6 @@ def test_routes_pick_the_most_specific_match_then_default(aws: lab.Session, back
     assert call(aws, "DELETE", api_id, "$default", "elsewhere", door).json()["path"] == "/default"
 
 
-@pytest.mark.parametrize("door", DOORS)
 def test_no_route_is_404_not_found(aws: lab.Session, backend: str, door: str) -> None:
     _v2, api_id = http_api(aws, {"GET /only": {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET",
                                                "IntegrationUri": f"{backend}/x", "PayloadFormatVersion": "1.0"}},
@@ -103,7 +101,6 @@ def test_no_route_is_404_not_found(aws: lab.Session, backend: str, door: str) ->
     assert call(aws, "GET", api_id, "prod", "only", door).status_code == 201
 
 
-@pytest.mark.parametrize("door", DOORS)
 def test_payload_2_0_event_shape(aws: lab.Session, door: str) -> None:
     arn = lambda_function(aws, "echo2", ECHO)
     _v2, api_id = http_api(aws, {"POST /items/{id}": lambda_integration(arn)}, stage="prod",
@@ -129,15 +126,39 @@ def test_payload_2_0_event_shape(aws: lab.Session, door: str) -> None:
     assert ctx["domainName"] == f"{api_id}.execute-api.{REGION}.amazonaws.com"
 
 
-def test_payload_1_0_and_binary_bodies(aws: lab.Session) -> None:
+# A handler that routes on rawPath, as Powertools' APIGatewayHttpResolver does: "/plain/" would be a 404.
+ROUTER = '''
+import json
+ROUTES = {"/plain": "plain", "/a/b": "two segments", "/": "root"}
+def handler(event, context):
+    name = ROUTES.get(event["rawPath"])
+    if name is None:
+        return {"statusCode": 404, "body": json.dumps({"rawPath": event["rawPath"]})}
+    return {"statusCode": 200, "body": json.dumps({"route": name, "rawPath": event["rawPath"],
+                                                   "path": event["requestContext"]["http"]["path"]})}
+'''
+
+
+def test_default_stage_passes_the_path_as_sent(aws: lab.Session, door: str) -> None:
+    """``$default``: ``GET /plain`` reaches the function as ``rawPath`` ``/plain`` on every door (not ``/plain/``)."""
+    arn = lambda_function(aws, "router", ROUTER)
+    _v2, api_id = http_api(aws, {"$default": lambda_integration(arn)})
+    for path, route in (("plain", "plain"), ("a/b", "two segments"), ("", "root")):
+        resp = call(aws, "GET", api_id, "$default", path, door)
+        assert resp.status_code == 200, (path, resp.text)
+        assert resp.json() == {"route": route, "rawPath": f"/{path}", "path": f"/{path}"}
+
+
+def test_payload_1_0_and_binary_bodies(aws: lab.Session, door: str) -> None:
     arn = lambda_function(aws, "echo1", ECHO.replace('"cookies": ["s=1", "t=2"],', ""))
     _v2, api_id = http_api(aws, {"ANY /{proxy+}": lambda_integration(arn, "1.0")})
-    event = call(aws, "PUT", api_id, "$default", "a/b?x=1&x=2", data="hi").json()
+    event = call(aws, "PUT", api_id, "$default", "a/b?x=1&x=2", door, data="hi").json()
     assert event["version"] == "1.0" and event["resource"] == "/{proxy+}" and event["path"] == "/a/b"
     assert event["queryStringParameters"] == {"x": "1,2"}
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"]}
     assert event["pathParameters"] == {"proxy": "a/b"} and event["requestContext"]["httpMethod"] == "PUT"
-    binary = call(aws, "POST", api_id, "$default", "img", data=b"\x00\x01", headers={"Content-Type": "image/png"}).json()
+    binary = call(aws, "POST", api_id, "$default", "img", door, data=b"\x00\x01",
+                  headers={"Content-Type": "image/png"}).json()
     assert binary["isBase64Encoded"] is True and binary["body"] == "AAE="
 
 
@@ -195,7 +216,7 @@ def test_access_logs(aws: lab.Session, backend: str) -> None:
     assert lines[1].endswith(" GET - 404")
 
 
-def test_stages_without_auto_deploy_serve_their_deployment(aws: lab.Session, backend: str) -> None:
+def test_stages_without_auto_deploy_serve_their_deployment(aws: lab.Session, backend: str, door: str) -> None:
     proxy = {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET", "PayloadFormatVersion": "1.0"}
     # Through the embedded endpoint over HTTP, as another process would call it.
     v2 = aws.client("apigatewayv2", endpoint_url=aws.endpoint_url)
@@ -203,14 +224,14 @@ def test_stages_without_auto_deploy_serve_their_deployment(aws: lab.Session, bac
     first = v2.create_integration(ApiId=api_id, IntegrationUri=f"{backend}/first", **proxy)["IntegrationId"]
     v2.create_route(ApiId=api_id, RouteKey="GET /a", Target=f"integrations/{first}")
     v2.create_stage(ApiId=api_id, StageName="prod")
-    assert call(aws, "GET", api_id, "prod", "a").status_code == 404  # nothing deployed yet
+    assert call(aws, "GET", api_id, "prod", "a", door).status_code == 404  # nothing deployed yet
     deployment = v2.create_deployment(ApiId=api_id, StageName="prod", Description="v1")
     assert deployment["DeploymentStatus"] == "DEPLOYED"
-    assert call(aws, "GET", api_id, "prod", "a").json()["path"] == "/first"
+    assert call(aws, "GET", api_id, "prod", "a", door).json()["path"] == "/first"
     second = v2.create_integration(ApiId=api_id, IntegrationUri=f"{backend}/second", **proxy)["IntegrationId"]
     v2.create_route(ApiId=api_id, RouteKey="GET /b", Target=f"integrations/{second}")
-    assert call(aws, "GET", api_id, "prod", "b").status_code == 404  # changed, not redeployed
+    assert call(aws, "GET", api_id, "prod", "b", door).status_code == 404  # changed, not redeployed
     aws.client("apigatewayv2").create_deployment(ApiId=api_id, StageName="prod")
-    assert call(aws, "GET", api_id, "prod", "b", "loopback").json()["path"] == "/second"
+    assert call(aws, "GET", api_id, "prod", "b", door).json()["path"] == "/second"
     items = aws.client("apigatewayv2").get_deployments(ApiId=api_id)["Items"]
     assert [d["Description"] for d in items] == ["v1", ""]

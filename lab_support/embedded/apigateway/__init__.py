@@ -24,7 +24,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from lab_support.embedded.apigateway.backends import register_private_backend
-from lab_support.embedded.apigateway.dispatch import handle
+from lab_support.embedded.apigateway.doors import handle
 
 if TYPE_CHECKING:
     from lab_support.core.session import Session
@@ -55,14 +55,14 @@ def install(session: Session) -> None:
     """
     if session.backend != "moto":
         return
-    from lab_support.embedded.apigateway import dispatch
+    from lab_support.embedded.apigateway import doors
 
-    dispatch.CONFIG.account_id = session.account_id
-    dispatch.CONFIG.region = session.region
-    dispatch.CONFIG.endpoint_url = session.endpoint_url or ""
+    doors.CONFIG.account_id = session.account_id
+    doors.CONFIG.region = session.region
+    doors.CONFIG.endpoint_url = session.endpoint_url or ""
     _patch_moto()
     _register_responses()
-    session.server.mount("gateway", dispatch.is_gateway_environ, dispatch.wsgi_app)
+    session.server.mount("gateway", doors.is_gateway_environ, doors.wsgi_app)
     session.on_reset(_after_reset)
     session.on_stop(_after_stop)
 
@@ -76,7 +76,7 @@ def _register_responses() -> None:
     import responses
     from moto.core.models import responses_mock
 
-    from lab_support.embedded.apigateway.dispatch import URL_RE, responses_callback
+    from lab_support.embedded.apigateway.doors import URL_RE, responses_callback
 
     registered = getattr(responses_mock, "_registry", None)
     existing = registered.registered if registered is not None else []
