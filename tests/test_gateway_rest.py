@@ -443,6 +443,23 @@ def handler(event, context):
     assert resp.status_code == 400 and resp.json() == {"error": "Negative: -1"}
 
 
+def test_lambda_slower_than_the_integration_timeout_gives_504(aws: lab.Session) -> None:
+    """A function whose own timeout is not well before the integration's runs under the gateway's timeout."""
+    code = "import time\ndef handler(event, context):\n    time.sleep(1.5)\n    return {'statusCode': 200, 'body': 'late'}\n"
+    arn = lambda_function(aws, "sleepy", code)
+    aws.client("lambda").update_function_configuration(FunctionName="sleepy", Timeout=5)
+    apig, api_id, root = new_api(aws)
+    res = add(apig, api_id, root, "sleepy")
+    apig.put_method(restApiId=api_id, resourceId=res, httpMethod="GET", authorizationType="NONE")
+    apig.put_integration(restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
+                         uri=invocation_uri(arn), timeoutInMillis=300)
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    started = time.monotonic()
+    resp = call(aws, "GET", api_id, "dev", "sleepy")
+    assert resp.status_code == 504 and resp.json() == {"message": "Endpoint request timed out"}
+    assert time.monotonic() - started < 1.4
+
+
 def test_lambda_payload_over_6_mb_is_refused(aws: lab.Session) -> None:
     api_id = proxy_api(aws, lambda_function(aws, "big", ECHO_EVENT))
     resp = call(aws, "POST", api_id, "dev", "x", data=b"a" * (6 * 1024 * 1024 + 10))

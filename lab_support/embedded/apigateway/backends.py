@@ -63,6 +63,29 @@ def lambda_target(uri: str) -> tuple[str, str | None]:
     return fn, None
 
 
+# Time an execution environment may take to start (worker process, imports, init) on top of the function's
+# timeout, before the gateway's own timeout is the one that can end the request.
+COLD_START_SLACK_MS = 10_000
+
+
+def function_timeout_ms(function: str, qualifier: str | None, account_id: str) -> int | None:
+    """The function's configured timeout (``Timeout``, seconds) in ms, or ``None`` when it cannot be read."""
+    try:
+        from moto.awslambda.models import lambda_backends
+
+        parts = function.split(":")
+        region = parts[3] if function.startswith("arn:") and len(parts) > 3 else _default_region()
+        return int(lambda_backends[account_id][region].get_function(function, qualifier).timeout) * 1000
+    except Exception:
+        return None
+
+
+def _default_region() -> str:
+    from lab_support.embedded.apigateway.context import CONFIG
+
+    return CONFIG.region
+
+
 @dataclass
 class LambdaResult:
     payload: bytes
@@ -90,8 +113,12 @@ def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str,
     def call() -> Any:
         return runtime.invoke(function, payload, qualifier=qualifier, caller=caller)
 
+    # The runtime ends a function at its own timeout: when that comes well before the integration's, call it on
+    # the request's own thread (a hop to the pool and back costs more than the rest of the gateway).
+    function_timeout = function_timeout_ms(function, qualifier, account_id)
+    inline = function_timeout is not None and function_timeout + COLD_START_SLACK_MS <= timeout_ms
     try:
-        result = with_timeout(call, timeout_ms)
+        result = call() if inline else with_timeout(call, timeout_ms)
     except Timeout:
         raise
     except Exception as err:
