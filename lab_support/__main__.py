@@ -1,4 +1,5 @@
-"""Command line: ``python -m lab_support serve --port 4566`` and ``python -m lab_support check``.
+"""Command line: ``python -m lab_support serve --port 4566``, ``python -m lab_support check`` and
+``python -m lab_support patches --markdown`` (the moto patch table of docs/SEAMS.md).
 
 ``serve`` runs the embedded AWS standalone (the same thing a notebook kernel
 serves from a background thread), so the AWS CLI, curl or Postman can reach it
@@ -21,7 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0: any free port; default 4566)")
     serve.add_argument("--region", default=None, help="AWS Region (default LAB_REGION or us-east-1)")
     sub.add_parser("check", help="check Python and the course's packages")
-    args = parser.parse_args(argv)
+    sub.add_parser("patches", add_help=False, help="the moto patch registry: --markdown, --write FILE, --check")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "patches":
+        from lab_support.core import patching
+
+        return patching.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     if args.command == "check":
         from lab_support.course.envcheck import check_environment

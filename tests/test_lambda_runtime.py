@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import os
 import threading
@@ -59,21 +58,7 @@ def make(name: str, code: Any, **kwargs: Any) -> dict[str, Any]:
     return lab.create_function(name, code, **kwargs)
 
 
-# -- seam ------------------------------------------------------------------------------------------------
-def test_seam_signatures() -> None:
-    """moto's execution point is where the runtime expects it (moto upgrades must fail here, loudly)."""
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-    from moto.awslambda.responses import LambdaResponse
-
-    lab.start()
-    assert moto_patch.patched()
-    for qualified, params in moto_patch.SEAM.items():
-        owner_name, method = qualified.split(".")
-        owner = {"LambdaBackend": LambdaBackend, "LambdaFunction": LambdaFunction,
-                 "LambdaResponse": LambdaResponse}[owner_name]
-        original = moto_patch._ORIGINALS[(owner, method)]
-        assert list(inspect.signature(original).parameters) == params, qualified
-        assert getattr(owner, method) is not original  # replaced while the session runs
+# (moto's seam signatures are pinned in tests/test_patching.py, with every other patch's)
 
 
 # -- item 1: processes, environment, cold/warm, concurrency, reaping, stop -------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 import boto3
 
-from lab_support.core import guard
+from lab_support.core import guard, patching
 from lab_support.core.errors import CredentialsMissing, LabError, NotStarted
 from lab_support.core.tags import tag_list, tags
 
@@ -354,6 +354,8 @@ def stop() -> None:
             with contextlib.suppress(Exception):
                 callback()
         session.server.stop()
+        with contextlib.suppress(Exception):  # undo_all restores all it can before it raises
+            patching.undo_all()  # every moto patch, newest first, after the on_stop callbacks
         session._mock.stop()
         guard.uninstall()
         for key, value in session._saved_env.items():

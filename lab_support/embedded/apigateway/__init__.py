@@ -20,9 +20,11 @@ Public API:
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
+from lab_support.core import patching
+from lab_support.embedded.apigateway import patch_operations as patch_ops
+from lab_support.embedded.apigateway import v2_deployments
 from lab_support.embedded.apigateway.backends import register_private_backend
 from lab_support.embedded.apigateway.doors import handle
 
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["execution_log_group", "handle", "install", "register_private_backend"]
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_PATCHED: dict[str, Any] = {}
 
 
 def execution_log_group(api_id: str, stage: str) -> str:
@@ -60,15 +61,14 @@ def install(session: Session) -> None:
     doors.CONFIG.account_id = session.account_id
     doors.CONFIG.region = session.region
     doors.CONFIG.endpoint_url = session.endpoint_url or ""
-    _patch_moto()
-    _register_responses()
+    patching.apply(PATCHES)  # moto's API Gateway modules get them when first imported; lab.stop() undoes them
     session.server.mount("gateway", doors.is_gateway_environ, doors.wsgi_app)
     session.on_reset(_after_reset)
     session.on_stop(_after_stop)
 
 
-def _register_responses() -> None:
-    """Door 1: a ``responses`` callback on moto's mock for every execute-api URL.
+def _register_responses() -> list[Any]:
+    """Door 1: a ``responses`` callback on moto's mock for every execute-api URL (returns them; idempotent).
 
     moto's registry prefers plain ``responses.CallbackResponse`` objects, in registration order
     (moto/core/responses_custom_registry.py); ours is registered first and moto no longer adds its own.
@@ -78,13 +78,26 @@ def _register_responses() -> None:
 
     from lab_support.embedded.apigateway.doors import URL_RE, responses_callback
 
-    registered = getattr(responses_mock, "_registry", None)
-    existing = registered.registered if registered is not None else []
+    ours = []
     for method in _METHODS:
-        if any(getattr(r, "callback", None) is responses_callback and r.method == method for r in existing):
-            continue
-        responses_mock.add(responses.CallbackResponse(method=method, url=URL_RE, callback=responses_callback,
-                                                      content_type=None))
+        found = [r for r in responses_mock.registered() if getattr(r, "callback", None) is responses_callback
+                 and r.method == method]
+        if not found:
+            found = [responses_mock.add(responses.CallbackResponse(method=method, url=URL_RE, callback=responses_callback,
+                                                                   content_type=None))]
+        ours += found
+    return ours
+
+
+def _unregister_responses(ours: list[Any]) -> None:
+    """Remove our callbacks (moto's reset and stop empty the registry too: then nothing is left to do).
+
+    ``responses`` removes what equals ours: the same method and URL pattern, which only ours use.
+    """
+    from moto.core.models import responses_mock
+
+    for response in ours:
+        responses_mock.remove(response)
 
 
 def _after_reset() -> None:
@@ -94,7 +107,7 @@ def _after_reset() -> None:
     v2_deployments.reset()
     logs.reset()
     backends.clear_private_backends()
-    _register_responses()  # moto's reset empties the responses registry
+    patching.renew(PATCHES)  # moto's reset empties the responses registry: register the callbacks again
 
 
 def _after_stop() -> None:
@@ -104,44 +117,25 @@ def _after_stop() -> None:
     v2_deployments.reset()
 
 
-def _patch_moto() -> None:
-    """Small, idempotent patches of moto's control plane."""
-    if _PATCHED:
-        return
-    from moto.apigateway.models import RestAPI
-    from moto.apigateway.responses import APIGatewayResponse
-    from moto.apigatewayv2.responses import ApiGatewayV2Response
+# -- the patches (moto's control plane) --------------------------------------------------------------------------
+def _no_integration_mocks(self: Any, stage_name: str) -> None:
+    """moto registers its own (partial) execute-api mocks at deploy time; ours (door 1) replace them."""
 
-    from lab_support.embedded.apigateway import patch_operations as patch_ops
-    from lab_support.embedded.apigateway import rest, v2_deployments
 
-    v2_deployments.install()
-    # update_method / update_integration / update_method_response / update_integration_response,
-    # which moto 5.2.5 leaves unimplemented (lab_support/gateway/patch_ops.py).
-    patch_ops.install()
-
-    # moto registers its own (partial) execute-api mocks at deploy time; ours replace them.
-    _PATCHED["update_integration_mocks"] = RestAPI.update_integration_mocks
-    RestAPI.update_integration_mocks = lambda self, stage_name: None  # type: ignore[method-assign]
-
-    original_deploy = RestAPI.create_deployment
-    _PATCHED["create_deployment"] = original_deploy
-
-    @functools.wraps(original_deploy)
+def _wrap_rest_create_deployment(original: Any) -> Any:
     def create_deployment(self: Any, *args: Any, **kwargs: Any) -> Any:
-        deployment = original_deploy(self, *args, **kwargs)
+        from lab_support.embedded.apigateway import rest
+
+        deployment = original(self, *args, **kwargs)
         rest.snapshot_deployment(self, deployment.id)
         return deployment
 
-    RestAPI.create_deployment = create_deployment  # type: ignore[method-assign]
+    return create_deployment
 
-    # moto drops create_rest_api's binaryMediaTypes (update_rest_api keeps them): keep them here.
-    original_create_rest_api = APIGatewayResponse.create_rest_api
-    _PATCHED["create_rest_api"] = original_create_rest_api
 
-    @functools.wraps(original_create_rest_api)
+def _wrap_create_rest_api(original: Any) -> Any:
     def create_rest_api(self: Any) -> Any:
-        status, headers, body = original_create_rest_api(self)
+        status, headers, body = original(self)
         media = self._get_param("binaryMediaTypes")
         if media and status == 200:
             import json
@@ -152,18 +146,33 @@ def _patch_moto() -> None:
                 body = json.dumps(api.to_dict())
         return status, headers, body
 
-    APIGatewayResponse.create_rest_api = create_rest_api  # type: ignore[method-assign]
+    return create_rest_api
 
-    original_create_api = ApiGatewayV2Response.create_api
-    _PATCHED["create_api"] = original_create_api
 
-    @functools.wraps(original_create_api)
+def _wrap_create_api(original: Any) -> Any:
     def create_api(self: Any) -> Any:
-        status, headers, body = original_create_api(self)
+        status, headers, body = original(self)
         _quick_create(self, body)
         return status, headers, body
 
-    ApiGatewayV2Response.create_api = create_api  # type: ignore[method-assign]
+    return create_api
+
+
+PATCHES = patching.group("gateway", [
+    patching.Registration("moto.core.models:responses_mock", add=_register_responses, remove=_unregister_responses,
+                          why="door 1: execute-api URL callbacks (registered again after lab.reset())"),
+    patching.Patch("moto.apigateway.models:RestAPI.update_integration_mocks", replacement=_no_integration_mocks,
+                   signature=["self", "stage_name"], why="moto's own execute-api mocks are not registered"),
+    patching.Patch("moto.apigateway.models:RestAPI.create_deployment", wrap=_wrap_rest_create_deployment,
+                   signature=["self", "name", "description", "stage_variables"],
+                   why="snapshots the API's resources: a stage serves its deployment"),
+    patching.Patch("moto.apigateway.responses:APIGatewayResponse.create_rest_api", wrap=_wrap_create_rest_api,
+                   signature=["self"], why="keeps binaryMediaTypes (moto drops them)"),
+    patching.Patch("moto.apigatewayv2.responses:ApiGatewayV2Response.create_api", wrap=_wrap_create_api,
+                   signature=["self"], why="quick create (`Target=`): route, integration and `$default` stage"),
+    *v2_deployments.PATCHES,
+    *patch_ops.PATCHES,
+])
 
 
 def _quick_create(response: Any, body: str) -> None:

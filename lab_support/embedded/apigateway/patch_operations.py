@@ -2,7 +2,8 @@
 
 moto 5.2.5 stores methods, integrations and their responses but raises ``NotImplementedError``
 ("The update_integration action has not been implemented") for the four PATCH operations that edit
-them. :func:`install` adds them to moto's ``APIGatewayResponse``, so they work through plain boto3 in
+them. :data:`PATCHES` (part of the ``gateway`` group, :mod:`lab_support.core.patching`) adds them to moto's
+``APIGatewayResponse``, so they work through plain boto3 in
 the kernel and over the embedded HTTP endpoint alike (both dispatch through that class).
 
 A request is a list of ``patchOperations``, applied in order
@@ -32,7 +33,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-_INSTALLED: dict[str, Any] = {}
+from lab_support.core import patching
 
 # JSON property -> (moto attribute, converter of the string value)
 _Conv = Callable[[str], Any]
@@ -251,15 +252,10 @@ def update_integration_response(self: Any) -> tuple[int, dict[str, Any], str]:
     return 200, {"status": 200}, json.dumps(integration_response.to_json())
 
 
-def install() -> None:
-    """Add the four operations to moto's ``APIGatewayResponse`` (idempotent; keeps any moto already has)."""
-    if _INSTALLED:
-        return
-    from moto.apigateway.responses import APIGatewayResponse
-
-    for name, function in (("update_method", update_method), ("update_integration", update_integration),
-                           ("update_method_response", update_method_response),
-                           ("update_integration_response", update_integration_response)):
-        _INSTALLED[name] = APIGatewayResponse.__dict__.get(name)
-        if _INSTALLED[name] is None:  # a later moto may implement it: keep moto's then
-            setattr(APIGatewayResponse, name, function)
+_RESPONSE = "moto.apigateway.responses:APIGatewayResponse"
+PATCHES = [
+    patching.Patch(f"{_RESPONSE}.{function.__name__}", replacement=function,
+                   why="added: moto 5.2.5 lacks it (a later moto's own would be kept)")
+    for function in (update_method, update_integration, update_method_response, update_integration_response)
+]
+"""The four operations, declared in the ``gateway`` group (``signature=None``: moto lacks them)."""

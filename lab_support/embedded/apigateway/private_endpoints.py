@@ -54,6 +54,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lab_support.core import patching
+
 DEPLOY_ERROR_MESSAGE = "Private REST API doesn't have a resource policy attached to it"
 """AWS's message for CreateDeployment on a PRIVATE REST API that has no resource policy."""
 
@@ -61,33 +63,37 @@ SOURCE_VPCE_HEADER = "X-Lab-Source-Vpce"
 SOURCE_VPC_HEADER = "X-Lab-Source-Vpc"
 _ALIAS_HOST = re.compile(r"^(?P<api>[a-z0-9]+)-(?P<vpce>vpce-[0-9a-f]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
 
-_PATCHED_ATTR = "_lab_private_api_patched"
-
 
 # -- 1. CreateDeployment on a PRIVATE API needs a resource policy ---------------------------------
-def install(session: Any = None) -> None:
-    """Patch moto's ``create_deployment`` (once per process) to refuse PRIVATE APIs without a policy.
-
-    Registered with ``lab.register_extension("private_api", install)`` from
-    ``lab_support/__init__.py``, so it runs at every ``lab.start()``.
-    """
-    del session
-    from moto.apigateway.exceptions import BadRequestException
-    from moto.apigateway.models import APIGatewayBackend
-
-    if getattr(APIGatewayBackend.create_deployment, _PATCHED_ATTR, False):
-        return
-    original = APIGatewayBackend.create_deployment
-
+def _wrap_create_deployment(original: Any) -> Any:
     def create_deployment(self: Any, function_id: str, *args: Any, **kwargs: Any) -> Any:
+        from moto.apigateway.exceptions import BadRequestException
+
         api = self.get_rest_api(function_id)
         if is_private(api) and not _policy_text(api):
             raise BadRequestException(DEPLOY_ERROR_MESSAGE)
         return original(self, function_id, *args, **kwargs)
 
-    setattr(create_deployment, _PATCHED_ATTR, True)
     create_deployment.__doc__ = original.__doc__
-    APIGatewayBackend.create_deployment = create_deployment  # type: ignore[method-assign]
+    return create_deployment
+
+
+PATCHES = patching.group("private_api", [
+    patching.Patch("moto.apigateway.models:APIGatewayBackend.create_deployment", wrap=_wrap_create_deployment,
+                   signature=["self", "function_id", "name", "description", "stage_variables"],
+                   why="a PRIVATE REST API without a resource policy is refused (BadRequestException)"),
+])
+
+
+def install(session: Any = None) -> None:
+    """Request the ``create_deployment`` patch (applied when moto's API Gateway models are imported, undone by
+    ``lab.stop()``) that refuses PRIVATE APIs without a policy.
+
+    Registered with ``lab.register_extension("private_api", install)`` from
+    ``lab_support/__init__.py``, so it runs at every ``lab.start()``.
+    """
+    del session
+    patching.apply(PATCHES)
 
 
 # -- helpers to read an API whichever form it comes in -------------------------------------------

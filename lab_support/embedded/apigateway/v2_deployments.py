@@ -1,8 +1,8 @@
 """Deployments of HTTP APIs, which moto 5.2.5 lacks (its ``create_deployment`` answers 404).
 
-:func:`install` adds ``CreateDeployment``, ``GetDeployments``, ``GetDeployment`` and
-``DeleteDeployment`` to moto's ``apigatewayv2`` and remembers, per deployment, a copy of the API's
-routes and integrations. A stage then serves:
+:data:`PATCHES` (part of the ``gateway`` group, :mod:`lab_support.core.patching`) adds ``CreateDeployment``,
+``GetDeployments``, ``GetDeployment`` and ``DeleteDeployment`` to moto's ``apigatewayv2`` and remembers,
+per deployment, a copy of the API's routes and integrations. A stage then serves:
 
 * with ``AutoDeploy``: the API's current routes (AWS deploys every change automatically);
 * otherwise: the snapshot of the deployment the stage points at (``create_deployment(StageName=)``
@@ -20,6 +20,8 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from lab_support.core import patching
 
 _DEPLOYMENTS: dict[str, dict[str, Deployment]] = {}  # api_id -> deployment_id -> snapshot
 _STAGE_DEPLOYMENT: dict[tuple[str, str], str] = {}  # (api_id, stage) -> deployment_id
@@ -57,20 +59,13 @@ def serving(api: Any, stage: Any) -> tuple[dict[str, Any], dict[str, Any]] | Non
     return deployment.routes, deployment.integrations
 
 
-def install() -> None:
-    """Teach moto's apigatewayv2 the four deployment operations (idempotent)."""
-    from moto.apigatewayv2 import urls
+def _v2_dispatch(_absent: Any) -> Any:
+    """moto's apigatewayv2 handler (its urls module imports the responses module first)."""
     from moto.apigatewayv2.responses import ApiGatewayV2Response
 
-    if getattr(ApiGatewayV2Response, "_lab_deployments", False):
-        return
-    urls.url_paths["{0}/v2/apis/(?P<api_id>[^/]+)/deployments$"] = ApiGatewayV2Response.dispatch
-    urls.url_paths["{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$"] = ApiGatewayV2Response.dispatch
-    ApiGatewayV2Response.create_deployment = _create_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response.get_deployments = _get_deployments  # type: ignore[attr-defined]
-    ApiGatewayV2Response.get_deployment = _get_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response.delete_deployment = _delete_deployment  # type: ignore[attr-defined]
-    ApiGatewayV2Response._lab_deployments = True  # type: ignore[attr-defined]
+    return ApiGatewayV2Response.dispatch
+
+
 
 
 def _not_found(what: str) -> tuple[int, dict[str, str], str]:
@@ -114,3 +109,18 @@ def _delete_deployment(self: Any) -> tuple[int, dict[str, str], str]:
     if _DEPLOYMENTS.get(parts[-3], {}).pop(parts[-1], None) is None:
         return _not_found("deployment")
     return 204, {}, ""
+
+
+_URLS = "moto.apigatewayv2.urls:url_paths"
+_RESPONSE = "moto.apigatewayv2.responses:ApiGatewayV2Response"
+PATCHES = [
+    patching.Patch(_URLS, key="{0}/v2/apis/(?P<api_id>[^/]+)/deployments$", wrap=_v2_dispatch,
+                   why="routes CreateDeployment / GetDeployments"),
+    patching.Patch(_URLS, key="{0}/v2/apis/(?P<api_id>[^/]+)/deployments/(?P<deployment_id>[^/]+)$", wrap=_v2_dispatch,
+                   why="routes GetDeployment / DeleteDeployment"),
+    patching.Patch(f"{_RESPONSE}.create_deployment", replacement=_create_deployment, why="HTTP API deployments"),
+    patching.Patch(f"{_RESPONSE}.get_deployments", replacement=_get_deployments, why="HTTP API deployments"),
+    patching.Patch(f"{_RESPONSE}.get_deployment", replacement=_get_deployment, why="HTTP API deployments"),
+    patching.Patch(f"{_RESPONSE}.delete_deployment", replacement=_delete_deployment, why="HTTP API deployments"),
+]
+"""The four operations and their routes (moto 5.2.5 has neither), declared in the ``gateway`` group."""

@@ -56,7 +56,6 @@ def pending() -> int:
 
 def shutdown() -> None:
     """Stop every poller and async worker (lab.stop / lab.reset)."""
-    patches.ACTIVE = False
     pollers.stop_all()
     async_invoke.shutdown()
 
@@ -68,8 +67,7 @@ def _on_reset() -> None:
 
 
 def install(session: Any) -> None:
-    """Extension hook: patch moto (once) and attach to this session's reset/stop."""
+    """Extension hook: request the moto patches (undone by ``lab.stop()``) and attach to this session's reset/stop."""
     patches.apply()
-    patches.ACTIVE = True
     session.on_reset(_on_reset)
     session.on_stop(shutdown)

@@ -3,8 +3,8 @@
 moto 5.2.5 runs S3/SNS/SQS/Kinesis/DynamoDB-stream triggers inline, inside
 put_object/publish/send_message/put_record, one record per invocation
 (docs: /work/shared/notes/moto-facts.md). The patches below make them behave as
-AWS does; each checks :data:`ACTIVE` and falls back to moto's code when no lab
-session runs. They are applied once per process and never removed.
+AWS does. They are declared in :data:`PATCHES` (:mod:`lab_support.core.patching`), applied
+when their moto module is first imported during a session, and undone by ``lab.stop()``.
 
 1. ``moto.s3.notifications.send_event``: Lambda targets → :func:`.push.s3_send_event`
    (async, documented event shape, key encoding); queue/topic/EventBridge targets keep
@@ -26,15 +26,12 @@ session runs. They are applied once per process and never removed.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
+from lab_support.core import patching
 from lab_support.embedded import moto_state as util
 from lab_support.embedded.event_sources import pollers, push
-
-ACTIVE = False
-_APPLIED = False
 
 SQS_ACTIONS = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
 
@@ -164,159 +161,170 @@ def _detach_from_moto(esm: Any) -> None:
                 del table.lambda_event_source_mappings[key]
 
 
-# ------------------------------------------------------------------ apply
-def apply() -> None:
-    """Install the patches (idempotent)."""
-    global _APPLIED
-    if _APPLIED:
-        return
-    _APPLIED = True
-
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-    from moto.dynamodb.models.table import StreamShard
-    from moto.kinesis.models import Stream
-    from moto.s3 import notifications
-    from moto.sns.models import Subscription
-    from moto.sqs.models import Queue
-
-    # 1. S3 notifications
-    original_send_event = notifications.send_event
-
-    @functools.wraps(original_send_event)
+# ------------------------------------------------------------------ the patches
+# 1. S3 notifications
+def _wrap_send_event(original: Any) -> Any:
     def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
-        if not ACTIVE:
-            return original_send_event(account_id, event_name, bucket, key)
-        push.s3_send_event(account_id, event_name, bucket, key, original_send_event)
+        push.s3_send_event(account_id, event_name, bucket, key, original)
 
-    notifications.send_event = send_event
-    # the queue/topic targets use _get_s3_event: give them the documented shape too
-    notifications._get_s3_event = lambda name, bucket, key, nid: push.s3_event(name, bucket, key, nid)
+    return send_event
 
-    # 2. SNS → Lambda
-    original_publish = Subscription.publish
 
-    @functools.wraps(original_publish)
+def _get_s3_event(event_name: Any, bucket: Any, key: Any, notification_id: Any) -> Any:
+    """The queue/topic targets use ``_get_s3_event``: give them the documented shape too."""
+    return push.s3_event(event_name, bucket, key, notification_id)
+
+
+# 2. SNS → Lambda (on top of iam's permission check, when that is applied)
+def _wrap_sns_publish(original: Any) -> Any:
     def publish(self: Any, message: str, message_id: str, subject: str | None = None,
                 message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
                 deduplication_id: str | None = None, message_structure: str | None = None) -> None:
-        if not ACTIVE or self.protocol != "lambda":
-            return original_publish(self, message, message_id, subject, message_attributes, group_id,
-                                    deduplication_id, message_structure)
+        if self.protocol != "lambda":
+            return original(self, message, message_id, subject, message_attributes, group_id,  # type: ignore[no-any-return]
+                            deduplication_id, message_structure)
         push.sns_publish(self, message, message_id, subject, message_attributes, message_structure)
 
-    Subscription.publish = publish
+    return publish
 
-    # 3-5. event source mappings
-    original_create = LambdaBackend.create_event_source_mapping
 
-    @functools.wraps(original_create)
+# 3-5. event source mappings
+def _wrap_create_event_source_mapping(original: Any) -> Any:
     def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
-        if not ACTIVE:
-            return original_create(self, spec)
         validate_mapping(self, spec)
-        esm = original_create(self, spec)
+        esm = original(self, spec)
         _detach_from_moto(esm)
         pollers.start_poller(esm)
         return esm
 
-    LambdaBackend.create_event_source_mapping = create_event_source_mapping
+    return create_event_source_mapping
 
-    original_delete = LambdaBackend.delete_event_source_mapping
 
-    @functools.wraps(original_delete)
+def _wrap_delete_event_source_mapping(original: Any) -> Any:
     def delete_event_source_mapping(self: Any, uuid: str) -> Any:
-        esm = original_delete(self, uuid)
+        esm = original(self, uuid)
         pollers.stop_poller(uuid)
         return esm
 
-    LambdaBackend.delete_event_source_mapping = delete_event_source_mapping
+    return delete_event_source_mapping
 
-    original_update = LambdaBackend.update_event_source_mapping
 
-    @functools.wraps(original_update)
+def _wrap_update_event_source_mapping(original: Any) -> Any:
     def update_event_source_mapping(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
-        esm = original_update(self, uuid, spec)
+        esm = original(self, uuid, spec)
         pollers.wake()
         return esm
 
-    LambdaBackend.update_event_source_mapping = update_event_source_mapping
+    return update_event_source_mapping
 
-    # 6. wake pollers when records arrive
-    original_add_message = Queue.add_message
 
-    @functools.wraps(original_add_message)
+# 6. wake pollers when records arrive
+def _wrap_add_message(original: Any) -> Any:
     def add_message(self: Any, message: Any) -> None:
-        original_add_message(self, message)
-        if ACTIVE:
-            pollers.wake()
+        original(self, message)
+        pollers.wake()
 
-    Queue.add_message = add_message
+    return add_message
 
-    original_put_record = Stream.put_record
 
-    @functools.wraps(original_put_record)
+def _wrap_put_record(original: Any) -> Any:
     def put_record(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original_put_record(self, *args, **kwargs)
-        if ACTIVE:
-            pollers.wake()
+        result = original(self, *args, **kwargs)
+        pollers.wake()
         return result
 
-    Stream.put_record = put_record
+    return put_record
 
-    original_shard_add = StreamShard.add
 
-    @functools.wraps(original_shard_add)
-    def shard_add(self: Any, old: Any, new: Any) -> None:
-        original_shard_add(self, old, new)
-        if ACTIVE:
-            pollers.wake()
+def _wrap_shard_add(original: Any) -> Any:
+    def add(self: Any, old: Any, new: Any) -> None:
+        original(self, old, new)
+        pollers.wake()
 
-    StreamShard.add = shard_add
+    return add
 
-    # 7. DeadLetterConfig
-    original_init = LambdaFunction.__init__
 
-    @functools.wraps(original_init)
-    def function_init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        original_init(self, account_id, spec, *args, **kwargs)
+# 7. DeadLetterConfig
+def _wrap_function_init(original: Any) -> Any:
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(self, account_id, spec, *args, **kwargs)
         self.lab_dead_letter_config = dict(spec.get("DeadLetterConfig") or {})
 
-    LambdaFunction.__init__ = function_init
+    return __init__
 
-    original_update_configuration = LambdaFunction.update_configuration
 
-    @functools.wraps(original_update_configuration)
+def _wrap_update_configuration(original: Any) -> Any:
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
         if "DeadLetterConfig" in config_updates:
             self.lab_dead_letter_config = dict(config_updates["DeadLetterConfig"] or {})
-        return original_update_configuration(self, config_updates)  # type: ignore[no-any-return]
+        return original(self, config_updates)  # type: ignore[no-any-return]
 
-    LambdaFunction.update_configuration = update_configuration
+    return update_configuration
 
-    original_get_configuration = LambdaFunction.get_configuration
 
-    @functools.wraps(original_get_configuration)
+def _wrap_get_configuration(original: Any) -> Any:
     def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        config = original_get_configuration(self, *args, **kwargs)
+        config = original(self, *args, **kwargs)
         dlq = getattr(self, "lab_dead_letter_config", None)
         if dlq and dlq.get("TargetArn"):
             config["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
         return config  # type: ignore[no-any-return]
 
-    LambdaFunction.get_configuration = get_configuration
+    return get_configuration
 
-    # 8. one event-invoke config per function
-    original_put_config = LambdaBackend.put_function_event_invoke_config
 
-    @functools.wraps(original_put_config)
+# 8. one event-invoke config per function
+def _wrap_put_function_event_invoke_config(original: Any) -> Any:
     def put_function_event_invoke_config(self: Any, function_name: str, config: dict[str, Any]) -> Any:
         fn = self.get_function(function_name)
         previous = list(fn.event_invoke_config)
         fn.event_invoke_config = []
         try:
-            return original_put_config(self, function_name, config)
+            return original(self, function_name, config)
         except Exception:
             fn.event_invoke_config = previous
             raise
 
-    LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
+    return put_function_event_invoke_config
+
+
+_LAMBDA = "moto.awslambda.models"
+PATCHES = patching.group("event_sources", [
+    patching.Patch("moto.s3.notifications:send_event", wrap=_wrap_send_event,
+                   signature=["account_id", "event_name", "bucket", "key"],
+                   why="Lambda targets: asynchronous invocation, documented event shape (queue/topic targets keep moto's)"),
+    patching.Patch("moto.s3.notifications:_get_s3_event", replacement=_get_s3_event,
+                   signature=["event_name", "bucket", "key", "notification_id"],
+                   why="the documented S3 event shape for queue/topic targets too"),
+    patching.Patch("moto.sns.models:Subscription.publish", wrap=_wrap_sns_publish, stacks_on=("iam",),
+                   signature=["self", "message", "message_id", "subject", "message_attributes", "group_id",
+                              "deduplication_id", "message_structure"],
+                   why="`lambda` protocol: asynchronous invocation as sns.amazonaws.com"),
+    patching.Patch(f"{_LAMBDA}:LambdaBackend.create_event_source_mapping", wrap=_wrap_create_event_source_mapping,
+                   signature=["self", "spec"],
+                   why="AWS's validation; the mapping is served by a poller thread, not moto's inline trigger"),
+    patching.Patch(f"{_LAMBDA}:LambdaBackend.delete_event_source_mapping", wrap=_wrap_delete_event_source_mapping,
+                   signature=["self", "uuid"], why="stops the poller"),
+    patching.Patch(f"{_LAMBDA}:LambdaBackend.update_event_source_mapping", wrap=_wrap_update_event_source_mapping,
+                   signature=["self", "uuid", "spec"], why="wakes the pollers"),
+    patching.Patch("moto.sqs.models:Queue.add_message", wrap=_wrap_add_message, signature=["self", "message"],
+                   why="wakes the pollers"),
+    patching.Patch("moto.kinesis.models:Stream.put_record", wrap=_wrap_put_record,
+                   signature=["self", "partition_key", "explicit_hash_key", "data"], why="wakes the pollers"),
+    patching.Patch("moto.dynamodb.models.table:StreamShard.add", wrap=_wrap_shard_add, signature=["self", "old", "new"],
+                   why="wakes the pollers"),
+    patching.Patch(f"{_LAMBDA}:LambdaFunction.__init__", wrap=_wrap_function_init,
+                   signature=["self", "account_id", "spec", "region", "version"], why="keeps DeadLetterConfig"),
+    patching.Patch(f"{_LAMBDA}:LambdaFunction.update_configuration", wrap=_wrap_update_configuration,
+                   signature=["self", "config_updates"], why="keeps DeadLetterConfig"),
+    patching.Patch(f"{_LAMBDA}:LambdaFunction.get_configuration", wrap=_wrap_get_configuration,
+                   signature=["self", "on_create"], why="returns DeadLetterConfig"),
+    patching.Patch(f"{_LAMBDA}:LambdaBackend.put_function_event_invoke_config",
+                   wrap=_wrap_put_function_event_invoke_config, signature=["self", "function_name", "config"],
+                   why="replaces the configuration (moto appends and reads the first)"),
+])
+
+
+def apply() -> None:
+    """Request the patches (idempotent; each is applied when its moto module is imported, undone by ``lab.stop()``)."""
+    patching.apply(PATCHES)

@@ -87,4 +87,4 @@ def install(session: Session) -> None:
         return dispatcher.fallback(environ, start_response)
 
     server.mount(MOUNT_NAME, predicate, make_middleware(pass_on))
-    session.on_stop(moto_patches.uninstall)
+    session.on_stop(moto_patches.uninstall)  # the refused deliveries; lab.stop() undoes the patches

@@ -1,7 +1,7 @@
 """Small patches to moto so Lambda permissions behave as in AWS.
 
-Each patch wraps one moto method and is undone by :func:`uninstall` (only if the attribute
-still holds our wrapper, so patches by other modules layered on top are not clobbered).
+Each patch wraps one moto method; they are declared in :data:`PATCHES` (:mod:`lab_support.core.patching`),
+applied when their moto module is first imported and undone by ``lab.stop()``.
 
 1. ``IAMBackend._init_aws_policies`` — the AWS managed policies the course attaches to
    execution roles exist even without ``MOTO_IAM_LOAD_MANAGED_POLICIES`` (moto loads none by
@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import sys
 from dataclasses import dataclass
 from typing import Any
 
+from lab_support.core import patching
 from lab_support.embedded.iam.policy import resource_policy_allows
 
 __all__ = [
@@ -66,18 +67,7 @@ COURSE_MANAGED_POLICIES = (
     "AdministratorAccess",
 )
 
-_ORIGINALS: list[tuple[Any, str, Any, Any]] = []  # (owner, attribute, original, wrapper)
 _COURSE_DATA: dict[str, Any] | None = None
-
-
-def _patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
-    original = getattr(owner, name)
-    if getattr(original, "_lab_iam_patch", False):
-        return  # already installed
-    wrapper = make(original)
-    wrapper._lab_iam_patch = True
-    setattr(owner, name, wrapper)
-    _ORIGINALS.append((owner, name, original, wrapper))
 
 
 # -- 1. AWS managed policies ---------------------------------------------------------------------------
@@ -110,20 +100,22 @@ def _add_course_policies(backend: Any) -> None:
             backend.managed_policies.setdefault(policy.arn, policy)
 
 
-def _patch_managed_policies() -> None:
-    from moto.iam.models import IAMBackend, iam_backends
+def _wrap_init_aws_policies(original: Any) -> Any:
+    def _init_aws_policies(self: Any) -> list[Any]:
+        loaded = original(self)
+        if loaded:
+            return loaded  # moto was told to load them all
+        return _course_policies(self)
 
-    def make(original: Any) -> Any:
-        def _init_aws_policies(self: Any) -> list[Any]:
-            loaded = original(self)
-            if loaded:
-                return loaded  # moto was told to load them all
-            return _course_policies(self)
+    return _init_aws_policies
 
-        return _init_aws_policies
 
-    _patch(IAMBackend, "_init_aws_policies", make)
-    # Backends created before the patch (this kernel touched IAM already).
+def _add_to_existing_backends() -> None:
+    """Backends created before the patch (this kernel touched IAM already)."""
+    if "moto.iam.models" not in sys.modules:
+        return  # no backend yet: each gets the policies from the patched _init_aws_policies
+    from moto.iam.models import iam_backends
+
     for account in list(iam_backends.keys()):
         for partition in list(iam_backends[account].keys()):
             _add_course_policies(iam_backends[account][partition])
@@ -132,9 +124,8 @@ def _patch_managed_policies() -> None:
 # -- 2. duplicate StatementId ----------------------------------------------------------------------------
 
 
-def _patch_add_permission() -> None:
+def _wrap_add_statement(original: Any) -> Any:
     from moto.awslambda.exceptions import LambdaClientError
-    from moto.awslambda.policy import Policy
 
     class ResourceConflictException(LambdaClientError):
         code = 409
@@ -148,19 +139,16 @@ def _patch_add_permission() -> None:
                 "or remove the existing statement.",
             )
 
-    def make(original: Any) -> Any:
-        def add_statement(self: Any, raw: str, qualifier: str | None = None) -> Any:
-            try:
-                sid = json.loads(raw).get("StatementId")
-            except (ValueError, AttributeError):
-                sid = None
-            if sid and any(s.get("Sid") == sid for s in self.statements):
-                raise ResourceConflictException(sid)
-            return original(self, raw, qualifier)
+    def add_statement(self: Any, raw: str, qualifier: str | None = None) -> Any:
+        try:
+            sid = json.loads(raw).get("StatementId")
+        except (ValueError, AttributeError):
+            sid = None
+        if sid and any(s.get("Sid") == sid for s in self.statements):
+            raise ResourceConflictException(sid)
+        return original(self, raw, qualifier)
 
-        return add_statement
-
-    _patch(Policy, "add_statement", make)
+    return add_statement
 
 
 # -- helpers shared by 3 and 4 (and by the Lambda runtime) ----------------------------------------------------
@@ -210,33 +198,29 @@ def lambda_invoke_allowed(function_arn: str, *, principal: str, source_arn: str 
 # -- 3. S3 → Lambda notification validation ---------------------------------------------------------------
 
 
-def _patch_s3_notifications() -> None:
+def _wrap_put_bucket_notification_configuration(original: Any) -> Any:
     from moto.s3.exceptions import S3ClientError
-    from moto.s3.models import S3Backend
 
-    def make(original: Any) -> Any:
-        def put_bucket_notification_configuration(self: Any, bucket_name: str,
-                                                  notification_config: dict[str, Any]) -> Any:
-            bucket = self.get_bucket(bucket_name)  # NoSuchBucket first, as AWS
-            partition = getattr(bucket, "partition", "aws")
-            for config in (notification_config or {}).get("CloudFunctionConfiguration") or []:
-                arn = str(config.get("CloudFunction", ""))
-                if not lambda_invoke_allowed(arn, principal="s3.amazonaws.com",
-                                             source_arn=f"arn:{partition}:s3:::{bucket_name}",
-                                             source_account=self.account_id):
-                    # AWS validates the destination when the configuration is put: HTTP 400
-                    # InvalidArgument, "Unable to validate the following destination configurations"
-                    # (https://github.com/aws/aws-sdk-js/issues/632,
-                    # https://github.com/hashicorp/terraform/issues/19756); the fix is
-                    # lambda add-permission --principal s3.amazonaws.com --source-arn <bucket ARN>
-                    # (https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html).
-                    raise S3ClientError("InvalidArgument",
-                                        "Unable to validate the following destination configurations")
-            return original(self, bucket_name, notification_config)
+    def put_bucket_notification_configuration(self: Any, bucket_name: str,
+                                              notification_config: dict[str, Any]) -> Any:
+        bucket = self.get_bucket(bucket_name)  # NoSuchBucket first, as AWS
+        partition = getattr(bucket, "partition", "aws")
+        for config in (notification_config or {}).get("CloudFunctionConfiguration") or []:
+            arn = str(config.get("CloudFunction", ""))
+            if not lambda_invoke_allowed(arn, principal="s3.amazonaws.com",
+                                         source_arn=f"arn:{partition}:s3:::{bucket_name}",
+                                         source_account=self.account_id):
+                # AWS validates the destination when the configuration is put: HTTP 400
+                # InvalidArgument, "Unable to validate the following destination configurations"
+                # (https://github.com/aws/aws-sdk-js/issues/632,
+                # https://github.com/hashicorp/terraform/issues/19756); the fix is
+                # lambda add-permission --principal s3.amazonaws.com --source-arn <bucket ARN>
+                # (https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html).
+                raise S3ClientError("InvalidArgument",
+                                    "Unable to validate the following destination configurations")
+        return original(self, bucket_name, notification_config)
 
-        return put_bucket_notification_configuration
-
-    _patch(S3Backend, "put_bucket_notification_configuration", make)
+    return put_bucket_notification_configuration
 
 
 # FilterRule names: the S3 API reference lists "Valid Values: prefix | suffix"
@@ -264,25 +248,20 @@ def normalise_filter_rule_names(body: bytes) -> bytes:
     return _FILTER_RULE_NAME.sub(fix, body)
 
 
-def _patch_s3_filter_rules() -> None:
-    from moto.s3.responses import S3Response
+def _wrap_notification_config_from_body(original: Any) -> Any:
+    def _notification_config_from_body(self: Any) -> dict[str, Any]:
+        body = self.body
+        raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+        fixed = normalise_filter_rule_names(raw)
+        if fixed == raw:
+            return original(self)  # type: ignore[no-any-return]
+        self.body = fixed if isinstance(body, bytes) or body is None else fixed.decode()
+        try:
+            return original(self)  # type: ignore[no-any-return]
+        finally:
+            self.body = body
 
-    def make(original: Any) -> Any:
-        def _notification_config_from_body(self: Any) -> dict[str, Any]:
-            body = self.body
-            raw = body.encode() if isinstance(body, str) else bytes(body or b"")
-            fixed = normalise_filter_rule_names(raw)
-            if fixed == raw:
-                return original(self)  # type: ignore[no-any-return]
-            self.body = fixed if isinstance(body, bytes) or body is None else fixed.decode()
-            try:
-                return original(self)  # type: ignore[no-any-return]
-            finally:
-                self.body = body
-
-        return _notification_config_from_body
-
-    _patch(S3Response, "_notification_config_from_body", make)
+    return _notification_config_from_body
 
 
 # -- 4. SNS → Lambda delivery ---------------------------------------------------------------------------------
@@ -307,50 +286,58 @@ def delivery_failures() -> list[DeliveryFailure]:
     return list(_DELIVERY_FAILURES)
 
 
-def _patch_sns_delivery() -> None:
-    from moto.sns.models import Subscription
+def _wrap_sns_publish(original: Any) -> Any:
+    def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> Any:
+        if self.protocol == "lambda":
+            topic_arn = self.topic.arn
+            if not lambda_invoke_allowed(self.endpoint, principal="sns.amazonaws.com",
+                                         source_arn=topic_arn, source_account=self.account_id):
+                # AWS: SNS cannot invoke the function; the delivery fails with Lambda's
+                # AccessDeniedException, e.g. "User: sns.amazonaws.com is not authorized to
+                # perform: lambda:InvokeFunction on resource: … because no resource-based
+                # policy allows the lambda:InvokeFunction action"
+                # (https://github.com/awslabs/aws-automated-incident-response-and-forensics/issues/13).
+                _DELIVERY_FAILURES.append(DeliveryFailure(
+                    topic_arn, self.endpoint, message_id, "AccessDeniedException",
+                    f"User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction "
+                    f"on resource: {self.endpoint} because no resource-based policy allows the "
+                    "lambda:InvokeFunction action",
+                ))
+                return None
+        return original(self, message, message_id, *args, **kwargs)
 
-    def make(original: Any) -> Any:
-        def publish(self: Any, message: str, message_id: str, *args: Any, **kwargs: Any) -> Any:
-            if self.protocol == "lambda":
-                topic_arn = self.topic.arn
-                if not lambda_invoke_allowed(self.endpoint, principal="sns.amazonaws.com",
-                                             source_arn=topic_arn, source_account=self.account_id):
-                    # AWS: SNS cannot invoke the function; the delivery fails with Lambda's
-                    # AccessDeniedException, e.g. "User: sns.amazonaws.com is not authorized to
-                    # perform: lambda:InvokeFunction on resource: … because no resource-based
-                    # policy allows the lambda:InvokeFunction action"
-                    # (https://github.com/awslabs/aws-automated-incident-response-and-forensics/issues/13).
-                    _DELIVERY_FAILURES.append(DeliveryFailure(
-                        topic_arn, self.endpoint, message_id, "AccessDeniedException",
-                        f"User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction "
-                        f"on resource: {self.endpoint} because no resource-based policy allows the "
-                        "lambda:InvokeFunction action",
-                    ))
-                    return None
-            return original(self, message, message_id, *args, **kwargs)
-
-        return publish
-
-    _patch(Subscription, "publish", make)
+    return publish
 
 
 # -- install / uninstall ---------------------------------------------------------------------------------------
 
 
+PATCHES = patching.group("iam", [
+    patching.Patch("moto.iam.models:IAMBackend._init_aws_policies", wrap=_wrap_init_aws_policies, signature=["self"],
+                   why="the AWS managed policies the course uses exist (moto loads none by default)"),
+    patching.Patch("moto.awslambda.policy:Policy.add_statement", wrap=_wrap_add_statement,
+                   signature=["self", "raw", "qualifier"],
+                   why="a duplicate StatementId is ResourceConflictException (409)"),
+    patching.Patch("moto.s3.models:S3Backend.put_bucket_notification_configuration",
+                   wrap=_wrap_put_bucket_notification_configuration,
+                   signature=["self", "bucket_name", "notification_config"],
+                   why="a Lambda destination must allow s3.amazonaws.com (InvalidArgument otherwise)"),
+    patching.Patch("moto.s3.responses:S3Response._notification_config_from_body",
+                   wrap=_wrap_notification_config_from_body, signature=["self"],
+                   why="FilterRule names in any case (`Prefix`), as S3 accepts"),
+    patching.Patch("moto.sns.models:Subscription.publish", wrap=_wrap_sns_publish,
+                   signature=["self", "message", "message_id", "subject", "message_attributes", "group_id",
+                              "deduplication_id", "message_structure"],
+                   why="no delivery to a Lambda subscriber whose policy does not allow sns.amazonaws.com"),
+])
+
+
 def install() -> None:
-    """Apply every patch (idempotent)."""
-    _patch_managed_policies()
-    _patch_add_permission()
-    _patch_s3_notifications()
-    _patch_s3_filter_rules()
-    _patch_sns_delivery()
+    """Request every patch (idempotent; each is applied when its moto module is imported)."""
+    patching.apply(PATCHES)
+    _add_to_existing_backends()
 
 
 def uninstall() -> None:
-    """Undo the patches, newest first, where nobody patched over them since."""
-    while _ORIGINALS:
-        owner, name, original, wrapper = _ORIGINALS.pop()
-        if getattr(owner, name) is wrapper:
-            setattr(owner, name, original)
+    """Forget the refused deliveries (``lab.stop()`` undoes the patches themselves)."""
     _DELIVERY_FAILURES.clear()

@@ -154,6 +154,6 @@ def install(session: Any) -> None:
 
     def stop() -> None:
         runtime.shutdown_pool()
-        moto_patch.unpatch()
+        moto_patch.detach()  # lab.stop() undoes the patches after the on_stop callbacks
 
     session.on_stop(stop)

@@ -14,8 +14,9 @@ response_headers)`` (the Invoke API). All three are replaced while a session run
   trust ``lambda.amazonaws.com``, else ``InvalidParameterValueException`` "The role defined for the function
   cannot be assumed by Lambda." (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html).
 
-``tests/test_lambda_runtime.py::test_seam_signatures`` pins these signatures, so a moto upgrade that moves
-the seam fails loudly instead of silently falling back to moto's Docker path.
+They are declared in :data:`PATCHES` (:mod:`lab_support.core.patching`), applied when moto's Lambda modules are
+first imported and undone by ``lab.stop()``. ``tests/test_patching.py`` pins their signatures, so a moto upgrade
+that moves the seam fails loudly instead of silently falling back to moto's Docker path.
 """
 
 from __future__ import annotations
@@ -27,21 +28,10 @@ import threading
 from typing import Any
 from urllib.parse import unquote
 
+from lab_support.core import patching
 from lab_support.embedded.lambda_ import runtime
 
-# (owner, attribute) -> original
-_ORIGINALS: dict[tuple[type, str], Any] = {}
 _SESSION: Any = None
-_INHERITED = object()  # marks an attribute the class inherits (deleted again on unpatch)
-
-SEAM = {
-    "LambdaResponse.invoke": ["self"],
-    "LambdaFunction.invoke": ["self", "body", "request_headers", "response_headers"],
-    "LambdaFunction._invoke_lambda": ["self", "event"],
-    "LambdaBackend.invoke": ["self", "function_name", "qualifier", "body", "headers", "response_headers"],
-    "LambdaBackend.create_function": ["self", "spec"],
-    "LambdaBackend.update_function_configuration": ["self", "function_name", "qualifier", "body"],
-}
 
 
 def _header(headers: Any, name: str, default: str | None = None) -> str | None:
@@ -130,19 +120,16 @@ def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str]
 _REQUEST = threading.local()
 
 
-def _response_invoke(self: Any) -> Any:
-    """moto reads ``?qualifier=``; boto3 sends ``?Qualifier=``: pass it on to ``_backend_invoke``."""
-    _REQUEST.qualifier = (self.querystring.get("Qualifier") or [None])[0]
-    try:
-        return _ORIGINALS[(_response_cls(), "invoke")](self)
-    finally:
-        _REQUEST.qualifier = None
+def _wrap_response_invoke(original: Any) -> Any:
+    def invoke(self: Any) -> Any:
+        """moto reads ``?qualifier=``; boto3 sends ``?Qualifier=``: pass it on to ``_backend_invoke``."""
+        _REQUEST.qualifier = (self.querystring.get("Qualifier") or [None])[0]
+        try:
+            return original(self)
+        finally:
+            _REQUEST.qualifier = None
 
-
-def _response_cls() -> type:
-    from moto.awslambda.responses import LambdaResponse
-
-    return LambdaResponse
+    return invoke
 
 
 def _backend_invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
@@ -230,63 +217,67 @@ def _check_role(backend: Any, role_arn: str | None) -> None:
         raise InvalidParameterValueException(message)
 
 
-def _create_function(self: Any, spec: dict[str, Any]) -> Any:
-    from moto.awslambda.exceptions import InvalidRoleFormat
+def _wrap_create_function(original: Any) -> Any:
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        from moto.awslambda.exceptions import InvalidRoleFormat
 
-    role = spec.get("Role")
-    if role and re.match(InvalidRoleFormat.pattern, role):  # moto reports a malformed ARN itself
-        _check_role(self, role)
-    return _ORIGINALS[(_backend_cls(), "create_function")](self, spec)
+        role = spec.get("Role")
+        if role and re.match(InvalidRoleFormat.pattern, role):  # moto reports a malformed ARN itself
+            _check_role(self, role)
+        return original(self, spec)
 
-
-def _update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
-    if body.get("Role"):
-        _check_role(self, body["Role"])
-    return _ORIGINALS[(_backend_cls(), "update_function_configuration")](self, function_name, qualifier, body)
+    return create_function
 
 
-def _backend_cls() -> type:
-    from moto.awslambda.models import LambdaBackend
+def _wrap_update_function_configuration(original: Any) -> Any:
+    def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        if body.get("Role"):
+            _check_role(self, body["Role"])
+        return original(self, function_name, qualifier, body)
 
-    return LambdaBackend
+    return update_function_configuration
+
+
+# -- the patches --------------------------------------------------------------------------------------------
+_MODELS = "moto.awslambda.models"
+_RESPONSES = "moto.awslambda.responses"
+
+PATCHES = patching.group("lambda", [
+    patching.Patch(f"{_RESPONSES}:LambdaResponse.invoke", wrap=_wrap_response_invoke, signature=["self"],
+                   why="hands boto3's `?Qualifier=` on (moto reads `?qualifier=`)"),
+    patching.Patch(f"{_RESPONSES}:LambdaResponse._enrich_response", replacement=staticmethod(_enrich_response),
+                   signature=["headers", "body"],
+                   why="set on LambdaResponse (inherited from BaseResponse): x-amzn-RequestId = the invocation's id"),
+    patching.Patch(f"{_MODELS}:LambdaBackend.invoke", replacement=_backend_invoke,
+                   signature=["self", "function_name", "qualifier", "body", "headers", "response_headers"],
+                   why="the Invoke API runs the handler locally: aliases, executed version, FunctionError, LogResult"),
+    patching.Patch(f"{_MODELS}:LambdaBackend.create_function", wrap=_wrap_create_function, signature=["self", "spec"],
+                   why="the execution role must exist and trust lambda.amazonaws.com"),
+    patching.Patch(f"{_MODELS}:LambdaBackend.update_function_configuration", wrap=_wrap_update_function_configuration,
+                   signature=["self", "function_name", "qualifier", "body"], why="the same role check"),
+    patching.Patch(f"{_MODELS}:LambdaFunction.invoke", replacement=_function_invoke,
+                   signature=["self", "body", "request_headers", "response_headers"],
+                   why="moto's own triggers run the handler locally"),
+    patching.Patch(f"{_MODELS}:LambdaFunction._invoke_lambda", replacement=_invoke_lambda, signature=["self", "event"],
+                   why="moto's execution point (else Docker) runs the handler locally"),
+])
 
 
 # -- install / uninstall ----------------------------------------------------------------------------------
 def patch(session: Any) -> None:
-    """Replace moto's execution point with the local runtime (idempotent)."""
+    """Replace moto's execution point with the local runtime (idempotent; applied when moto's Lambda models are
+    first imported, undone by ``lab.stop()``)."""
     global _SESSION
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-    from moto.awslambda.responses import LambdaResponse
-
     _SESSION = session
-    replacements = {
-        (LambdaResponse, "invoke"): _response_invoke,
-        (LambdaBackend, "invoke"): _backend_invoke,
-        (LambdaBackend, "create_function"): _create_function,
-        (LambdaBackend, "update_function_configuration"): _update_function_configuration,
-        (LambdaFunction, "invoke"): _function_invoke,
-        (LambdaFunction, "_invoke_lambda"): _invoke_lambda,
-        (LambdaResponse, "_enrich_response"): staticmethod(_enrich_response),
-    }
-    for (owner, name), new in replacements.items():
-        if (owner, name) not in _ORIGINALS:
-            _ORIGINALS[(owner, name)] = owner.__dict__.get(name, _INHERITED)
-        setattr(owner, name, new)
+    patching.apply(PATCHES)
 
 
-def unpatch() -> None:
-    """Give moto its own methods back."""
+def detach() -> None:
+    """Forget the session (``lab.stop()`` undoes the patches themselves)."""
     global _SESSION
-    for (owner, name), original in list(_ORIGINALS.items()):
-        if original is _INHERITED:
-            if name in owner.__dict__:
-                delattr(owner, name)
-        else:
-            setattr(owner, name, original)
-    _ORIGINALS.clear()
     _SESSION = None
 
 
 def patched() -> bool:
-    """True while the local runtime is attached to moto."""
-    return bool(_ORIGINALS)
+    """True while the local runtime is attached to moto (applied, or waiting for moto's Lambda models)."""
+    return patching.active(PATCHES)
