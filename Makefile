@@ -29,6 +29,7 @@ lab: install
 
 test: install node_modules/.installed
 	$(BIN)/ruff check lab_support tests bench tools
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadscope
 
 notebooks: install

@@ -12,7 +12,9 @@ import argparse
 import sys
 import threading
 
+from lab_support.core import patching, session
 from lab_support.core.errors import LabError
+from lab_support.course.envcheck import check_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,18 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("patches", add_help=False, help="the moto patch registry: --markdown, --write FILE, --check")
     args, rest = parser.parse_known_args(argv)
     if args.command == "patches":
-        from lab_support.core import patching
-
         return patching.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     if args.command == "check":
-        from lab_support.course.envcheck import check_environment
-
         return 1 if check_environment() else 0
-
-    from lab_support.core import session
 
     try:
         aws = session.start("moto", region=args.region, port=args.port)

@@ -140,6 +140,49 @@ def test_resource_policy_qualifiers_and_aws_principals() -> None:
         account, principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/blocked/session", resource=FN)
 
 
+def test_one_evaluator_for_api_resource_policies() -> None:
+    """Private API resource policies go through the same evaluator: the execute-api:/ shorthand, the anonymous
+    caller, VPC endpoint conditions, and which statement decided (explicit vs implicit deny)."""
+    from lab_support.embedded.iam.policy import ANONYMOUS, resource_policy_verdict
+
+    arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/prod/GET/pets"
+    policy = _policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/prod/*"},
+        {"Sid": "OnlyOurEndpoint", "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+         "Resource": "execute-api:/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}},
+    )
+
+    def verdict(resource: str = arn, **context: str):
+        return resource_policy_verdict(policy, principal=ANONYMOUS, action="execute-api:Invoke", resource=resource,
+                                       context=context)
+
+    assert verdict(**{"aws:SourceVpce": "vpce-1"}).decision is Decision.ALLOW
+    denied = verdict(**{"aws:SourceVpce": "vpce-2"})
+    assert (denied.decision, denied.statement_id) == (Decision.EXPLICIT_DENY, "OnlyOurEndpoint")
+    assert verdict().decision is Decision.EXPLICIT_DENY  # no endpoint at all: the negated condition holds
+    other_stage = verdict(arn.replace("/prod/", "/test/"), **{"aws:SourceVpce": "vpce-1"})
+    assert (other_stage.decision, other_stage.statement) == (Decision.IMPLICIT_DENY, None)
+    # the shorthand stands for the requested API only, and an IAM principal is not the anonymous caller
+    named = _policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                     "Action": "execute-api:Invoke", "Resource": "execute-api:/*"})
+    assert resource_policy_verdict(named, principal=ANONYMOUS, action="execute-api:Invoke",
+                                   resource=arn).decision is Decision.IMPLICIT_DENY
+    assert resource_policy_verdict(named, principal=f"arn:aws:iam::{ACCOUNT}:user/alice",
+                                   action="execute-api:Invoke", resource=arn).decision is Decision.ALLOW
+
+
+def test_trust_policies_use_the_same_evaluator() -> None:
+    from lab_support.embedded.lambda_.moto_patch import role_trusts_lambda
+
+    trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    assert role_trusts_lambda(trust) and role_trusts_lambda(json.dumps(trust))
+    assert not role_trusts_lambda(_policy({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                           "Action": "sts:AssumeRole"}))
+    denied = _policy(trust["Statement"][0], {"Effect": "Deny", "Principal": "*", "Action": "sts:*"})
+    assert not role_trusts_lambda(denied)
+    assert not role_trusts_lambda("{not json")
+
+
 # -- on the embedded AWS ---------------------------------------------------------------------------------------
 
 

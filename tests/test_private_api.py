@@ -102,6 +102,29 @@ def test_check_request_reads_headers_and_builds_aws_403(aws: lab.Session) -> Non
     assert pa.check_request(api_id, stage="prod", method="GET", path="/pets", headers={"Host": other_alias})
 
 
+def test_explicit_and_implicit_deny_read_differently(aws: lab.Session) -> None:
+    """API Gateway appends " with an explicit deny" only when a Deny statement matched (here the usual
+    StringNotEquals aws:SourceVpce one); no statement allowing the call is an implicit deny, without it."""
+    policy = _vpce_policy()
+    policy["Statement"][0]["Resource"] = "execute-api:/prod/GET/*"  # the Allow covers GET only
+    api_id = _private_api(aws, policy)
+    arn = f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/prod/%s/pets"
+    message = f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"
+
+    explicit = pa.check_request(api_id, stage="prod", method="GET", path="/pets",
+                                headers={"X-Lab-Source-Vpce": "vpce-0ther"})
+    assert explicit is not None
+    assert json.loads(explicit[2]) == {"Message": message % "GET" + " with an explicit deny"}
+    ok, reason = pa.private_request_allowed(api_id, "vpce-0ther", stage="prod", method="GET", path="/pets")
+    assert not ok and reason.startswith("explicit deny by OnlyThroughOurEndpoint")
+
+    implicit = pa.check_request(api_id, stage="prod", method="POST", path="/pets", headers={"X-Lab-Source-Vpce": VPCE})
+    assert implicit is not None
+    assert json.loads(implicit[2]) == {"Message": message % "POST"}
+    ok, reason = pa.private_request_allowed(api_id, VPCE, stage="prod", method="POST", path="/pets")
+    assert not ok and "implicit deny" in reason
+
+
 def test_source_from_headers() -> None:
     src = pa.source_from_headers({"Host": "abc123-vpce-0def.execute-api.us-east-1.amazonaws.com:443"})
     assert src == {"api_id": "abc123", "vpce_id": "vpce-0def", "vpc_id": None, "via": "alias-host"}

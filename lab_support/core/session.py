@@ -21,8 +21,9 @@ from typing import Any
 
 import boto3
 
-from lab_support.core import guard, patching
+from lab_support.core import guard, patching, urls
 from lab_support.core.errors import CredentialsMissing, LabError, NotStarted
+from lab_support.core.server import EmbeddedServer
 from lab_support.core.tags import tag_list, tags
 
 BACKENDS = ("moto", "aws")
@@ -130,9 +131,7 @@ class Session:
         curl, Postman and a browser reach too. An HTTP API's ``$default`` stage has
         no stage segment in its URL (pass ``stage="$default"``).
         """
-        from lab_support.core.urls import stage_url
-
-        return stage_url(self, api_id, stage, path, http_api=http_api)
+        return urls.stage_url(self.backend, self.region, self.gateway_url, api_id, stage, path, http_api=http_api)
 
     # -- lifecycle hooks for extensions ----------------------------------------
     def on_reset(self, callback: Callable[[], None]) -> None:
@@ -230,8 +229,6 @@ def start(backend: str | None = None, *, region: str | None = None, port: int | 
 
 def _start_moto(region: str, port: int) -> Session:
     from moto import mock_aws
-
-    from lab_support.core.server import EmbeddedServer
 
     server = EmbeddedServer("127.0.0.1", port)
     server.start()  # first: a busy port fails before anything else changes

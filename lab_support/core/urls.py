@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from lab_support.core.session import Session
-
 
 def aws_stage_url(api_id: str, region: str, stage: str, path: str = "") -> str:
     """``https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/{path}`` as AWS documents it.
@@ -31,9 +26,11 @@ def local_stage_url(gateway_url: str, api_id: str, stage: str, path: str = "") -
     return f"{prefix}/_user_request_/{path.lstrip('/')}"
 
 
-def stage_url(session: Session, api_id: str, stage: str, path: str = "", *, http_api: bool = False) -> str:
-    """The URL of ``path`` on a deployed stage, for whichever backend ``session`` uses."""
+def stage_url(backend: str, region: str, gateway_url: str | None, api_id: str, stage: str, path: str = "", *,
+              http_api: bool = False) -> str:
+    """The URL of ``path`` on a deployed stage: AWS's form for ``backend="aws"`` (or no ``gateway_url``),
+    else the loopback form on ``gateway_url``. Plain values in, so this module imports nothing of the package."""
     del http_api  # both API types share the URL shapes above
-    if session.backend == "aws" or session.gateway_url is None:
-        return aws_stage_url(api_id, session.region, stage, path)
-    return local_stage_url(session.gateway_url, api_id, stage, path)
+    if backend == "aws" or gateway_url is None:
+        return aws_stage_url(api_id, region, stage, path)
+    return local_stage_url(gateway_url, api_id, stage, path)

@@ -34,6 +34,7 @@ from typing import Any
 from botocore.config import Config
 
 from lab_support.core.errors import LabError
+from lab_support.core.session import current
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE
 
 # The control plane is throttled per account on AWS: CreateRestApi/DeleteRestApi one request every 30 s for some
@@ -60,15 +61,9 @@ __all__ = [
 ]
 
 
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
-
-
 def _client(service: str) -> Any:
     """One boto3 client per session and service (with the longer retries)."""
-    session = _session()
+    session = current()
     clients = _CLIENTS.setdefault(session, {})
     if service not in clients:
         clients[service] = session.client(service, config=_RETRIES)
@@ -80,7 +75,7 @@ def _track_once(description: str, delete: Callable[[], Any]) -> None:
 
     Descriptions name the resource's id, so a re-run that finds its own API does not register it twice.
     """
-    _session().track(description, delete, once=True)
+    current().track(description, delete, once=True)
 
 
 def _is_course_tagged(tags: dict[str, str] | None) -> bool:
@@ -217,7 +212,7 @@ def lambda_uri(function_arn: str, region: str | None = None) -> str:
     (https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html, ``uri``). ``region`` is the API's
     Region, by default the session's. A pure function: it creates nothing.
     """
-    region = region or _session().region
+    region = region or current().region
     return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
@@ -227,7 +222,7 @@ def execute_api_arn(api_id: str, path: str = "*") -> str:
     ``path`` is ``{stage}/{METHOD}/{resource path}`` with ``*`` wildcards; the default ``*`` means any stage,
     method and path of the API (https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html).
     """
-    session = _session()
+    session = current()
     return f"arn:aws:execute-api:{session.region}:{session.account_id}:{api_id}/{path.lstrip('/')}"
 
 

@@ -52,6 +52,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from lab_support.core.errors import LabError
+from lab_support.course.figures import PALETTE
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 EARTH_RADIUS_KM = 6371.0
@@ -174,15 +177,11 @@ def locate(where: str | tuple[float, float] | Place) -> Place:
     if isinstance(where, tuple):
         lat, lon = float(where[0]), float(where[1])
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            from lab_support.core.errors import LabError
-
             raise LabError(f"({lat}, {lon}) is not a (latitude, longitude) pair.",
                            "latitude is between -90 and 90, longitude between -180 and 180.")
         return Place(f"({lat:.2f}, {lon:.2f})", lat, lon)
     place = _city_index().get(_key(where))
     if place is None:
-        from lab_support.core.errors import LabError
-
         raise LabError(
             f"No coordinates for the city {where!r}.",
             "pass (latitude, longitude) instead, e.g. estimate_latency((48.14, 11.58), 'us-east-1', 'EDGE'), "
@@ -195,8 +194,6 @@ def _region(code: str) -> Place:
     try:
         return regions()[code]
     except KeyError:
-        from lab_support.core.errors import LabError
-
         raise LabError(f"{code!r} is not a commercial AWS Region code.",
                        "use a code such as 'us-east-1' or 'eu-central-1' "
                        "(see lab_support.course.endpoint_types.regions()).") from None
@@ -232,8 +229,6 @@ def estimate_latency(where: str | tuple[float, float] | Place, region_code: str,
     """
     kind = endpoint_type.upper()
     if kind not in ENDPOINT_TYPES:
-        from lab_support.core.errors import LabError
-
         raise LabError(f"{endpoint_type!r} is not an endpoint type.", "use 'EDGE', 'REGIONAL' or 'PRIVATE'.")
     client = locate(where)
     region = _region(region_code)
@@ -281,8 +276,6 @@ def plot_edge_vs_regional(city: str | tuple[float, float] | Place, region_code: 
     Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
-
-    from lab_support.course.figures import PALETTE
 
     client = locate(city)
     region = _region(region_code)
@@ -369,8 +362,6 @@ def hostname_anatomy(api_id: str, region: str, endpoint_type: str = "EDGE", *,
         "PRIVATE": "only inside a VPC whose interface endpoint for execute-api has private DNS enabled",
     }
     if kind not in resolves:
-        from lab_support.core.errors import LabError
-
         raise LabError(f"{endpoint_type!r} is not an endpoint type.", "use 'EDGE', 'REGIONAL' or 'PRIVATE'.")
     out: dict[str, Any] = {
         "endpoint_type": kind,

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lab_support.core.errors import LabError
+from lab_support.core.session import current
+
 DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ROLE_NAME = "lab-lambda-basic-execution"
 # Trust policy for an execution role: Lambda assumes it
@@ -78,8 +81,6 @@ def lambda_zip(code: str | bytes | os.PathLike[str] | Callable[..., Any], module
             elif path.is_file():
                 _add(archive, path.name, path.read_bytes())
             else:
-                from lab_support.core.errors import LabError
-
                 raise LabError(
                     f"lambda_zip() got {str(code)[:60]!r}, which is neither source code nor an existing file.",
                     "pass the handler's source as a string, a function, or the path of a .py file or folder.",
@@ -146,8 +147,6 @@ def create_function(
     Returns the function's configuration once it is ``Active`` (and its last update ``Successful``). The
     function carries the course tag and its deletion is registered with ``aws.track``.
     """
-    from lab_support.core.session import current
-
     session = current()
     client = session.client("lambda")
     package = lambda_zip(code)

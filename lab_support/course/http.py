@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from lab_support.core.errors import LabError
+from lab_support.course.services.notes import current_notes_service
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Date and Server change from call to call or machine to machine: not worth a student's attention.
@@ -115,8 +116,6 @@ def resolve_url(path_or_url: str, base_url: str | None = None) -> str:
     if path_or_url.startswith(("http://", "https://")):
         return path_or_url
     if base_url is None:
-        from lab_support.course.services.notes import current_notes_service
-
         base_url = current_notes_service().url
     return base_url.rstrip("/") + "/" + path_or_url.lstrip("/")
 
@@ -246,7 +245,5 @@ class RequestBuilder:
 def request_builder(base_url: str | None = None) -> RequestBuilder:
     """A request-builder form for ``base_url`` (default: the running notes service)."""
     if base_url is None:
-        from lab_support.course.services.notes import current_notes_service
-
         base_url = current_notes_service().url
     return RequestBuilder(base_url)

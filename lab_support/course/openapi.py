@@ -27,21 +27,17 @@ import re
 from typing import Any
 
 from lab_support.core.errors import LabError
+from lab_support.core.session import current
+from lab_support.course.postman import Call, collection
 
 _PARAM_IN = {"path": "path", "querystring": "query", "header": "header"}
 _MODEL_REF = re.compile(r"^https://apigateway\.amazonaws\.com/restapis/[^/]+/models/(?P<name>[^/]+)$")
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
-
-
 def _api_kind(api_id: str) -> tuple[str, dict[str, Any]]:
     """``("rest", api)`` or ``("http", api)``; LabError if neither exists."""
-    aws = _session()
+    aws = current()
     try:
         return "rest", aws.client("apigateway").get_rest_api(restApiId=api_id)
     except Exception:  # NotFoundException on both backends
@@ -74,7 +70,7 @@ def _clean_schema(schema: Any) -> Any:
 
 
 def _models(api_id: str) -> dict[str, Any]:
-    client = _session().client("apigateway")
+    client = current().client("apigateway")
     schemas: dict[str, Any] = {}
     for model in client.get_models(restApiId=api_id).get("items", []):
         try:
@@ -154,7 +150,7 @@ def _rest_operation(method: dict[str, Any], schemas: dict[str, Any]) -> dict[str
 
 
 def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
-    aws = _session()
+    aws = current()
     client = aws.client("apigateway")
     api_id = api["id"]
     try:
@@ -191,7 +187,7 @@ def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
 
 # -- HTTP APIs -------------------------------------------------------------------------------------
 def _http_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
-    aws = _session()
+    aws = current()
     client = aws.client("apigatewayv2")
     api_id = api["ApiId"]
     integrations = {i["IntegrationId"]: i for i in client.get_integrations(ApiId=api_id).get("Items", [])}
@@ -269,8 +265,6 @@ def postman_collection(api_id: str, stage: str, examples: dict[str, dict[str, An
     Built with :func:`lab_support.course.postman.collection`.
     """
     from urllib.parse import urlencode
-
-    from lab_support.course.postman import Call, collection
 
     doc = openapi(api_id, stage)
     examples = examples or {}

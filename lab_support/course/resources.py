@@ -20,6 +20,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lab_support.core.errors import LabError
+from lab_support.core.session import current
+
 __all__ = [
     "bucket",
     "clear_mappings",
@@ -32,12 +35,6 @@ __all__ = [
     "track_mapping",
     "trust_policy",
 ]
-
-
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
 
 
 # -- IAM: execution roles ------------------------------------------------------------------------------
@@ -70,7 +67,6 @@ def _managed_arn(iam: Any, partition: str, policy: str) -> str:
             return arn
         except iam.exceptions.NoSuchEntityException:
             continue
-    from lab_support.core.errors import LabError
 
     raise LabError(f"There is no AWS managed policy named {policy!r}.",
                    "check the name in the IAM console (Policies, type 'AWS managed'), or pass the policy's ARN.")
@@ -108,7 +104,7 @@ def execution_role(
     policies given, so whatever was attached or added since (by hand, or by a later cell) is removed. A new role
     is tagged with the course tag; its deletion (policies first) is registered with ``aws.track``.
     """
-    session = _session()
+    session = current()
     iam = session.client("iam")
     trust = json.dumps(trust_policy(trust_service))
     try:
@@ -150,7 +146,7 @@ def queue(name: str, *, purge: bool = True, **attributes: Any) -> tuple[str, str
 
     Re-runnable. A new queue is tagged with the course tag; its deletion is registered with ``aws.track``.
     """
-    session = _session()
+    session = current()
     sqs = session.client("sqs")
     try:
         url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
@@ -179,7 +175,7 @@ def queue_depth(url: str) -> int:
     (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html).
     Reads only; creates nothing.
     """
-    attributes = _session().client("sqs").get_queue_attributes(
+    attributes = current().client("sqs").get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
@@ -211,7 +207,7 @@ def bucket(name: str) -> str:
     """
     import botocore.exceptions
 
-    session = _session()
+    session = current()
     s3 = session.client("s3")
     try:
         s3.head_bucket(Bucket=name)
@@ -236,7 +232,7 @@ def table(name: str, *, key: str = "id", key_type: str = "S") -> str:
     ``ACTIVE``. Re-runnable: an existing table is kept with its items. A new table is tagged with the course
     tag; its deletion is registered with ``aws.track``.
     """
-    session = _session()
+    session = current()
     ddb = session.client("dynamodb")
     try:
         arn = str(ddb.describe_table(TableName=name)["Table"]["TableArn"])
@@ -266,7 +262,7 @@ def stream(name: str, *, shards: int = 1, fresh: bool = False) -> str:
     stream until they expire, whoever read them). Waits until the stream is ``ACTIVE``. Re-runnable. A new
     stream is tagged with the course tag; its deletion is registered with ``aws.track``.
     """
-    session = _session()
+    session = current()
     kinesis = session.client("kinesis")
     try:
         kinesis.describe_stream_summary(StreamName=name)
@@ -299,7 +295,7 @@ def clear_mappings(function_name: str) -> int:
     A cell that creates a mapping calls this first, so running it again does not add a second poller.
     Re-runnable (no mapping, or no function, is fine); creates nothing.
     """
-    lam = _session().client("lambda")
+    lam = current().client("lambda")
     uuids = [m["UUID"]
              for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_name)
              for m in page["EventSourceMappings"]]
@@ -318,7 +314,7 @@ def track_mapping(mapping: Mapping[str, Any], label: str | None = None) -> Mappi
     Re-runnable: a mapping is tracked once; one already deleted when ``lab.cleanup()`` runs is fine.
     Returns ``mapping``.
     """
-    session = _session()
+    session = current()
     lam = session.client("lambda")
     uuid = str(mapping["UUID"])
 
@@ -336,7 +332,7 @@ def clear_permissions(function_name: str) -> int:
     A set-up cell calls this so that an exercise about ``add_permission`` starts unsolved on every run.
     Re-runnable (a function without a policy is fine); creates nothing.
     """
-    lam = _session().client("lambda")
+    lam = current().client("lambda")
     try:
         statements = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])["Statement"]
     except lam.exceptions.ResourceNotFoundException:

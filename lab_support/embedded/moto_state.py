@@ -1,19 +1,19 @@
-"""Small helpers shared by the event sources (ARNs, ids, moto backends)."""
+"""Small helpers shared by the embedded services (ARNs, ids, moto backends): the bottom of
+:mod:`lab_support.embedded`, importing nothing of it."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from lab_support.core.session import current
+
 
 def session_account_region() -> tuple[str, str]:
-    """The running session's account and Region (moto defaults if none runs)."""
-    from lab_support.core import session as _session
-
-    current = _session._SESSION
-    if current is not None:
-        return current.account_id, current.region
-    return _session.MOTO_ACCOUNT_ID, _session.DEFAULT_REGION
+    """The running session's account and Region (:class:`~lab_support.core.errors.NotStarted` if none runs:
+    the embedded services only act inside a session)."""
+    session = current()
+    return session.account_id, session.region
 
 
 def account_region(name_or_arn: str) -> tuple[str, str]:
@@ -36,10 +36,12 @@ def lambda_backend(name_or_arn: str = "") -> Any:
 
 
 def get_function(name_or_arn: str, qualifier: str | None = None) -> Any | None:
-    """moto's LambdaFunction, or None if there is none."""
+    """moto's LambdaFunction, or None if there is none (moto's not-found errors; anything else is raised)."""
+    from moto.core.exceptions import JsonRESTError
+
     try:
         return lambda_backend(name_or_arn).get_function(name_or_arn, qualifier)
-    except Exception:
+    except JsonRESTError:  # UnknownFunctionException, a qualifier that does not exist
         return None
 
 

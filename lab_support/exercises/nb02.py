@@ -3,7 +3,8 @@
 Each exercise starts from resources a ``prepare_…`` function builds through public APIs (IAM, Lambda, API
 Gateway, DynamoDB), re-runnable and tracked for ``lab.cleanup()``. The checks look at real state: 02.1 sends
 a real request through the deployed API (so API Gateway really invokes the function as
-``apigateway.amazonaws.com``), 02.2 really invokes the function and reads the table.
+``apigateway.amazonaws.com``) and reads the function's policy with ``lambda.get_policy``, 02.2 really invokes
+the function and reads the table. Nothing here imports :mod:`lab_support.embedded`: the checks run on both backends.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import uuid
 from typing import Any
 
-from lab_support.course.functions import BASIC_EXECUTION_POLICY
+from lab_support.core.session import current
+from lab_support.course.functions import BASIC_EXECUTION_POLICY, create_function
 from lab_support.course.resources import clear_permissions, execution_role, table
 from lab_support.exercises.registry import exercise
 
@@ -49,12 +51,6 @@ def handler(event, context):
 '''
 
 
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
-
-
 def _find_api(apigw: Any, name: str) -> str | None:
     for api in apigw.get_rest_apis(limit=500).get("items", []):
         if api["name"] == name:
@@ -65,9 +61,7 @@ def _find_api(apigw: Any, name: str) -> str | None:
 def prepare_02_1() -> str:
     """Function ``nb02-greeter`` behind ``GET /hello`` of the REST API ``nb02-greeter-api`` (stage ``prod``),
     with **no** permission for API Gateway to invoke it. Returns the API id. Re-runnable."""
-    from lab_support.course.functions import create_function
-
-    session = _session()
+    session = current()
     apigw = session.client("apigateway")
     fn = create_function(GREETER, GREETER_CODE)
     clear_permissions(GREETER)  # start without a resource policy
@@ -96,8 +90,6 @@ def prepare_02_1() -> str:
 def prepare_02_2() -> str:
     """Table ``nb02-guestbook`` and function ``nb02-guestbook`` (writes one item per invocation) whose role
     ``nb02-guestbook-role`` may only write logs. Returns the table's ARN. Re-runnable."""
-    from lab_support.course.functions import create_function
-
     table_arn = table(GUESTBOOK, key="name")
     role_arn = execution_role(GUESTBOOK_ROLE, inline={"logs": BASIC_EXECUTION_POLICY})  # logs only, whatever was added
     create_function(GUESTBOOK, GUESTBOOK_CODE, role=role_arn, Environment={"Variables": {"TABLE": GUESTBOOK}})
@@ -113,25 +105,59 @@ def prepare_02_2() -> str:
 def _apigw_may_invoke() -> bool | str:
     import requests
 
-    from lab_support.embedded.iam import lambda_invoke_allowed
-
-    session = _session()
+    session = current()
     lam, apigw = session.client("lambda"), session.client("apigateway")
     api_id = _find_api(apigw, GREETER_API)
     if api_id is None:
         return "the API nb02-greeter-api does not exist: run the cell that prepares the exercise"
     try:
-        fn_arn = lam.get_function(FunctionName=GREETER)["Configuration"]["FunctionArn"]
+        lam.get_function(FunctionName=GREETER)
     except lam.exceptions.ResourceNotFoundException:
         return "the function nb02-greeter does not exist: run the cell that prepares the exercise"
     answer = requests.get(session.stage_url(api_id, GREETER_STAGE, "hello"), timeout=30)
     if answer.status_code != 200:
         return f"GET /hello still answers {answer.status_code}: API Gateway may not invoke the function yet"
-    other = f"arn:aws:execute-api:{session.region}:{session.account_id}:a1b2c3d4e5/prod/GET/hello"
-    if lambda_invoke_allowed(fn_arn, principal="apigateway.amazonaws.com", source_arn=other,
-                             source_account=session.account_id):
+    policy = json.loads(lam.get_policy(FunctionName=GREETER)["Policy"])
+    if _any_api_may_invoke(policy, api_id):
         return "it works, but any API may now invoke the function: scope SourceArn to this API's ARN"
     return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _any_api_may_invoke(policy: dict[str, Any], api_id: str) -> bool:
+    """Does a statement of the function's policy (as ``lambda.get_policy`` returns it) let API Gateway invoke the
+    function for some API other than ``api_id``?
+
+    It does when an Allow statement names ``apigateway.amazonaws.com`` (or ``*``), covers ``lambda:InvokeFunction``
+    and has no ``AWS:SourceArn`` condition pinned to this API: the ``SourceArn`` of a call from API Gateway is
+    ``arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{METHOD}/{path}``
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html). Real state only, read through the
+    public API: the same check runs on a real account.
+    """
+    for statement in _as_list(policy.get("Statement", [])):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        services = _as_list(principal.get("Service", [])) + _as_list(principal.get("AWS", [])) \
+            if isinstance(principal, dict) else [principal]
+        if not {"apigateway.amazonaws.com", "*"} & set(services):
+            continue
+        if not {"lambda:InvokeFunction", "lambda:*", "*"} & set(_as_list(statement.get("Action", []))):
+            continue
+        source_arns = [value for operator, block in (statement.get("Condition") or {}).items() if "Not" not in operator
+                       for key, values in block.items() if key.lower() == "aws:sourcearn" for value in _as_list(values)]
+        if not source_arns or not all(_names_api(str(arn), api_id) for arn in source_arns):
+            return True
+    return False
+
+
+def _names_api(source_arn: str, api_id: str) -> bool:
+    """``arn:aws:execute-api:{region}:{account}:{api_id}/…`` with this very API id (no wildcard in it)."""
+    parts = source_arn.split(":", 5)
+    return len(parts) == 6 and parts[2] == "execute-api" and parts[5].split("/", 1)[0] == api_id
 
 
 @exercise(
@@ -141,7 +167,7 @@ def _apigw_may_invoke() -> bool | str:
     "allowing dynamodb:PutItem on the table's ARN",
 )
 def _guestbook_writes() -> bool | str:
-    session = _session()
+    session = current()
     lam, ddb = session.client("lambda"), session.client("dynamodb")
     name = f"checker-{uuid.uuid4().hex[:8]}"
     try:

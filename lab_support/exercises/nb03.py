@@ -14,6 +14,8 @@ import time
 import uuid
 from typing import Any
 
+from lab_support.core import timeline
+from lab_support.core.idle import wait_idle
 from lab_support.core.session import current
 from lab_support.exercises.registry import exercise
 
@@ -51,9 +53,6 @@ def _rules(config: dict[str, Any]) -> dict[str, str]:
 
 def _probe_uploads(s3: Any, bucket: str) -> bool | str:
     """Upload the probes one by one and compare who invoked the function with what should have."""
-    from lab_support.core import timeline
-    from lab_support.core.idle import wait_idle
-
     def attempts(kind: str) -> int:  # S3 tried to invoke the function (s3.notify) or was refused (s3.refused)
         return sum(1 for e in timeline.entries(kind) if f":function:{THUMBNAILER}" in str(e["source"]))
 
@@ -175,8 +174,6 @@ def _poison_to_dlq() -> bool | str:
     body = f"poison pill ({PROBE_MARK} {uuid.uuid4()})"
     sqs.send_message(QueueUrl=inbox[0], MessageBody=body)
     if session.backend == "moto":
-        from lab_support.core.idle import wait_idle
-
         wait_idle(30)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lab_support.core.session import current
 from lab_support.exercises.registry import exercise
 
 EXERCISE_API_NAME = "exercise-regional"
@@ -25,12 +26,6 @@ _WHY = {
 }
 
 
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
-
-
 def _apis_named(apigw: Any, name: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for page in apigw.get_paginator("get_rest_apis").paginate():
@@ -42,7 +37,7 @@ def _hello_answers(api: dict[str, Any]) -> bool | str:
     """Does ``api`` have GET /hello, a MOCK integration and stage "dev" answering 200?"""
     import requests
 
-    session = _session()
+    session = current()
     apigw = session.client("apigateway")
     api_id = api["id"]
     resources = apigw.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"]
@@ -76,7 +71,7 @@ def _hello_answers(api: dict[str, Any]) -> bool | str:
     f"create_deployment(stageName={EXERCISE_STAGE!r}) — as in section 2",
 )
 def _exercise_regional() -> bool | str:
-    apigw = _session().client("apigateway")
+    apigw = current().client("apigateway")
     apis = _apis_named(apigw, EXERCISE_API_NAME)
     if not apis:
         return f"there is no REST API named {EXERCISE_API_NAME!r} yet"

@@ -18,7 +18,10 @@ import json
 import uuid
 from typing import Any
 
+from lab_support.core.session import current
 from lab_support.course.api_builders import allow_api_gateway, clear_method, find_rest_api, lambda_uri, resource, rest_api
+from lab_support.course.functions import create_function
+from lab_support.course.services.notes import current_notes_service, start_notes_service
 from lab_support.exercises.registry import exercise
 
 # find_rest_api is re-exported for the solutions (one implementation, in lab_support.course.api_builders).
@@ -39,19 +42,13 @@ def handler(event, context):
 BROKEN_TEMPLATE = '{"user": "$input.params(\'user\')"}'
 
 
-def _session() -> Any:
-    from lab_support.core.session import current
-
-    return current()
-
-
 def _rest_api(name: str) -> str:
     return rest_api(name, endpointConfiguration={"types": ["REGIONAL"]})
 
 
 def _put_method(api_id: str, resource_id: str, http_method: str, **kwargs: Any) -> None:
     """The method as the exercise starts it: whatever an earlier run or the student left is replaced."""
-    apigw = _session().client("apigateway")
+    apigw = current().client("apigateway")
     clear_method(api_id, resource_id, http_method)
     apigw.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=http_method, authorizationType="NONE",
                      **kwargs)
@@ -60,9 +57,7 @@ def _put_method(api_id: str, resource_id: str, http_method: str, **kwargs: Any) 
 def prepare_05_1() -> str:
     """Function ``nb05-greeter`` behind ``GET /greet`` of REST API ``nb05-ex-greet`` (stage ``dev``), a
     Lambda custom integration whose mapping template is wrong. Returns the API id."""
-    from lab_support.course.functions import create_function
-
-    session = _session()
+    session = current()
     apigw = session.client("apigateway")
     fn = create_function(GREETER, GREETER_CODE)
     api_id = _rest_api(GREET_API)
@@ -85,9 +80,7 @@ def prepare_05_1() -> str:
 def prepare_05_2() -> str:
     """REST API ``nb05-ex-notes`` (stage ``dev``) with ``GET /notes`` as an HTTP proxy integration to the
     notes service (started if needed) and nothing else. Returns the API id."""
-    from lab_support.course.services.notes import start_notes_service
-
-    session = _session()
+    session = current()
     apigw = session.client("apigateway")
     notes = start_notes_service()
     api_id = _rest_api(NOTES_API)
@@ -112,7 +105,7 @@ def prepare_05_2() -> str:
 def _greeter_gets_name() -> bool | str:
     import requests
 
-    session = _session()
+    session = current()
     api_id = find_rest_api(GREET_API)
     if api_id is None:
         return "the API nb05-ex-greet does not exist: run the cell that prepares the exercise"
@@ -140,9 +133,7 @@ def _greeter_gets_name() -> bool | str:
 def _note_by_id() -> bool | str:
     import requests
 
-    from lab_support.course.services.notes import current_notes_service
-
-    session = _session()
+    session = current()
     apigw = session.client("apigateway")
     api_id = find_rest_api(NOTES_API)
     if api_id is None:

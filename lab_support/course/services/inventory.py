@@ -19,6 +19,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from lab_support.core.session import current
 from lab_support.course.services.notes import _QuietHandler
 
 ITEMS = ["bolts", "nuts"]
@@ -42,7 +43,6 @@ def start_inventory_service() -> str:
     (once per start), so ``lab.cleanup()`` stops it; ``lab.stop()`` stops it too.
     """
     global _SERVER
-    from lab_support.core.session import current
 
     with _LOCK:
         if _SERVER is None:

@@ -20,16 +20,14 @@ Public API:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lab_support.core import patching
+from lab_support.core.session import Session
+from lab_support.embedded.apigateway import backends, doors, logs, rest, v2_deployments
 from lab_support.embedded.apigateway import patch_operations as patch_ops
-from lab_support.embedded.apigateway import v2_deployments
 from lab_support.embedded.apigateway.backends import register_private_backend
-from lab_support.embedded.apigateway.doors import handle
-
-if TYPE_CHECKING:
-    from lab_support.core.session import Session
+from lab_support.embedded.apigateway.doors import URL_RE, handle, responses_callback
 
 __all__ = ["execution_log_group", "handle", "install", "register_private_backend"]
 
@@ -56,8 +54,6 @@ def install(session: Session) -> None:
     """
     if session.backend != "moto":
         return
-    from lab_support.embedded.apigateway import doors
-
     doors.CONFIG.account_id = session.account_id
     doors.CONFIG.region = session.region
     doors.CONFIG.endpoint_url = session.endpoint_url or ""
@@ -75,8 +71,6 @@ def _register_responses() -> list[Any]:
     """
     import responses
     from moto.core.models import responses_mock
-
-    from lab_support.embedded.apigateway.doors import URL_RE, responses_callback
 
     ours = []
     for method in _METHODS:
@@ -101,8 +95,6 @@ def _unregister_responses(ours: list[Any]) -> None:
 
 
 def _after_reset() -> None:
-    from lab_support.embedded.apigateway import backends, logs, rest, v2_deployments
-
     rest.reset()
     v2_deployments.reset()
     logs.reset()
@@ -111,8 +103,6 @@ def _after_reset() -> None:
 
 
 def _after_stop() -> None:
-    from lab_support.embedded.apigateway import rest, v2_deployments
-
     rest.reset()
     v2_deployments.reset()
 
@@ -124,8 +114,6 @@ def _no_integration_mocks(self: Any, stage_name: str) -> None:
 
 def _wrap_rest_create_deployment(original: Any) -> Any:
     def create_deployment(self: Any, *args: Any, **kwargs: Any) -> Any:
-        from lab_support.embedded.apigateway import rest
-
         deployment = original(self, *args, **kwargs)
         rest.snapshot_deployment(self, deployment.id)
         return deployment

@@ -15,6 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from lab_support.core.guard import is_loopback
+from lab_support.embedded import lambda_ as runtime
+from lab_support.embedded.apigateway.context import CONFIG
+from lab_support.embedded.lambda_.limits import SYNC_REQUEST_LIMIT
+
 T = TypeVar("T")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="lab-gateway")
 
@@ -81,8 +86,6 @@ def function_timeout_ms(function: str, qualifier: str | None, account_id: str) -
 
 
 def _default_region() -> str:
-    from lab_support.embedded.apigateway.context import CONFIG
-
     return CONFIG.region
 
 
@@ -98,13 +101,6 @@ def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str,
     Raises :class:`IntegrationFailure` (permission, unknown function, runtime missing),
     :class:`PayloadTooLarge` or :class:`Timeout`.
     """
-    try:
-        from lab_support.embedded import lambda_ as runtime
-    except ImportError as err:
-        raise IntegrationFailure(
-            "Execution failed due to configuration error: the local Lambda runtime "
-            f"(lab_support.embedded.lambda_) is not available: {err}"
-        ) from None
     if len(payload) > LAMBDA_REQUEST_LIMIT:
         raise PayloadTooLarge()
     function, qualifier = lambda_target(uri)
@@ -136,7 +132,7 @@ def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str,
     return LambdaResult(bytes(result.payload or b""), result.function_error)
 
 
-LAMBDA_REQUEST_LIMIT = 6 * 1024 * 1024
+LAMBDA_REQUEST_LIMIT = SYNC_REQUEST_LIMIT  # Lambda's quota, defined in lambda_/limits.py
 
 
 class PayloadTooLarge(Exception):
@@ -175,8 +171,6 @@ def resolve_private(uri: str, keys: list[str]) -> str:
         if key and key in _PRIVATE_BACKENDS:
             base = urllib.parse.urlsplit(_PRIVATE_BACKENDS[key])
             return urllib.parse.urlunsplit((base.scheme, base.netloc, parsed.path, parsed.query, ""))
-    from lab_support.core.guard import is_loopback
-
     if is_loopback(parsed.hostname):
         return uri
     raise IntegrationFailure(

@@ -35,6 +35,8 @@ from lab_support.embedded.apigateway.context import (
     RequestContext,
 )
 from lab_support.embedded.apigateway.payloads import BadProxyResponse
+from lab_support.embedded.apigateway.private_endpoints import check_request
+from lab_support.embedded.lambda_.limits import SYNC_REQUEST_LIMIT
 
 Handler = Callable[[RequestContext], None]
 
@@ -181,8 +183,6 @@ def check_resource_policy(ctx: RequestContext) -> None:
     APIs that are not PRIVATE and have no resource policy pass at once.
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies.html
     """
-    from lab_support.embedded.apigateway.private_endpoints import check_request
-
     denied = check_request(ctx.api, stage=ctx.stage_name, method=ctx.method, path=ctx.path, headers=dict(ctx.headers),
                            source_ip=ctx.source_ip, region=ctx.region)
     if denied is None:
@@ -282,7 +282,8 @@ class _IntegrationErrors:
             timeout_message = "Integration timeout" if self.ctx.kind == HTTP else None
             raise GatewayError("INTEGRATION_TIMEOUT", integration_error=timeout_message) from None
         if isinstance(err, PayloadTooLarge):
-            log.error("Execution failed: payload is too large for the RequestResponse invocation type (limit 6291456 bytes)")
+            log.error(f"Execution failed: payload is too large for the RequestResponse invocation type "
+                      f"(limit {SYNC_REQUEST_LIMIT} bytes)")
             raise GatewayError("REQUEST_TOO_LARGE") from None
         if isinstance(err, IntegrationFailure):
             log.error(err.log)

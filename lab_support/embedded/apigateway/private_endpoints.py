@@ -12,10 +12,11 @@ Two rules from the API Gateway developer guide:
    private API must have a resource policy that allows specific VPCs and VPC endpoints to
    invoke your API"
    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-test-invoke-url.html).
-   :func:`private_request_allowed` evaluates the API's resource policy for one request:
-   ``execute-api:Invoke`` on ``arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}``,
-   conditions on ``aws:SourceVpce`` / ``aws:SourceVpc`` (and ``aws:SourceIp``), an explicit
-   ``Deny`` always winning (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
+   :func:`private_request_allowed` evaluates the API's resource policy for one request with the
+   package's one IAM evaluator (:mod:`lab_support.embedded.iam.policy`): ``execute-api:Invoke`` on
+   ``arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}``, conditions on
+   ``aws:SourceVpce`` / ``aws:SourceVpc`` (and ``aws:SourceIp``), an explicit ``Deny`` always winning
+   (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
 
 How a local request says "I come through VPC endpoint vpce-…"
 --------------------------------------------------------------
@@ -38,7 +39,8 @@ status 403, header ``x-amzn-ErrorType: AccessDeniedException``, body
 with `` with an explicit deny`` appended when a Deny statement matched.
 
 Simplifications (documented): on AWS a changed resource policy takes effect at the next deployment;
-here the current policy is used. Principals other than ``*`` never match an anonymous caller.
+here the current policy is used. Principals other than ``*`` never match an anonymous caller
+(:data:`lab_support.embedded.iam.policy.ANONYMOUS`).
 
 Public API: :func:`install`, :func:`is_private`, :func:`source_from_headers`,
 :func:`private_request_allowed`, :func:`check_request`, :func:`forbidden_response`,
@@ -47,22 +49,27 @@ Public API: :func:`install`, :func:`is_private`, :func:`source_from_headers`,
 
 from __future__ import annotations
 
-import fnmatch
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lab_support.core import patching
+from lab_support.core.session import current
+from lab_support.embedded.iam.policy import ANONYMOUS, Decision, resource_policy_verdict
 
 DEPLOY_ERROR_MESSAGE = "Private REST API doesn't have a resource policy attached to it"
-"""AWS's message for CreateDeployment on a PRIVATE REST API that has no resource policy."""
+"""AWS's message for CreateDeployment on a PRIVATE REST API that has no resource policy (see rule 1 above)."""
+
+INVOKE_ACTION = "execute-api:Invoke"
+# API Gateway's 403 for a request its resource policy refuses (repost.aws knowledge center, module docstring).
+FORBIDDEN_MESSAGE = "User: {principal} is not authorized to perform: execute-api:Invoke on resource: {arn}"
+EXPLICIT_DENY_SUFFIX = " with an explicit deny"
 
 SOURCE_VPCE_HEADER = "X-Lab-Source-Vpce"
 SOURCE_VPC_HEADER = "X-Lab-Source-Vpc"
 _ALIAS_HOST = re.compile(r"^(?P<api>[a-z0-9]+)-(?P<vpce>vpce-[0-9a-f]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com$")
-
 
 # -- 1. CreateDeployment on a PRIVATE API needs a resource policy ---------------------------------
 def _wrap_create_deployment(original: Any) -> Any:
@@ -102,8 +109,6 @@ def _as_api(rest_api: Any, region: str | None = None) -> Any:
     if isinstance(rest_api, str):
         from moto.apigateway.models import apigateway_backends
         from moto.core import DEFAULT_ACCOUNT_ID
-
-        from lab_support.core.session import current
 
         region = region or current().region
         return apigateway_backends[DEFAULT_ACCOUNT_ID][region].get_rest_api(rest_api)
@@ -173,93 +178,7 @@ def source_from_headers(headers: Mapping[str, str]) -> dict[str, str | None]:
     return {"api_id": api_id, "vpce_id": vpce, "vpc_id": lower.get(SOURCE_VPC_HEADER.lower()), "via": via}
 
 
-# -- 2. resource-policy evaluation ---------------------------------------------------------------
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _glob(pattern: str, value: str, *, case: bool = True) -> bool:
-    if not case:
-        pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern)
-
-
-def _expand_resource(pattern: str, region: str, account_id: str, api_id: str) -> str:
-    """``execute-api:/stage/GET/path`` is shorthand for the API's own ARN prefix."""
-    if pattern.startswith("execute-api:/"):
-        return f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{pattern[len('execute-api:/'):]}"
-    return pattern
-
-
-def _principal_matches(statement: dict[str, Any], principal: str | None) -> bool:
-    if "NotPrincipal" in statement:
-        return False  # not used by the course's policies; never matches an anonymous caller
-    value = statement.get("Principal")
-    if value == "*":
-        return True
-    if isinstance(value, Mapping):
-        aws = _as_list(value.get("AWS"))
-        return "*" in aws or (principal is not None and principal in aws)
-    return False
-
-
-def _action_matches(statement: dict[str, Any]) -> bool:
-    if "NotAction" in statement:
-        return not any(_glob(a, "execute-api:Invoke", case=False) for a in _as_list(statement["NotAction"]))
-    return any(_glob(a, "execute-api:Invoke", case=False) for a in _as_list(statement.get("Action")))
-
-
-def _resource_matches(statement: dict[str, Any], arn: str, region: str, account_id: str, api_id: str) -> bool:
-    if "NotResource" in statement:
-        patterns = [_expand_resource(r, region, account_id, api_id) for r in _as_list(statement["NotResource"])]
-        return not any(_glob(p, arn) for p in patterns)
-    patterns = [_expand_resource(r, region, account_id, api_id) for r in _as_list(statement.get("Resource"))]
-    return any(_glob(p, arn) for p in patterns)
-
-
-def _condition_holds(operator: str, key_values: Mapping[str, Any], context: Mapping[str, str | None]) -> bool:
-    """One condition operator block, e.g. ``{"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}``."""
-    op = operator
-    if op.startswith(("ForAnyValue:", "ForAllValues:")):
-        op = op.split(":", 1)[1]
-    if_exists = op.endswith("IfExists")
-    if if_exists:
-        op = op[: -len("IfExists")]
-    for key, expected in key_values.items():
-        actual = context.get(key.lower())
-        values = [str(v) for v in _as_list(expected)]
-        negated = op.startswith("StringNot") or op == "NotIpAddress"
-        if actual is None:
-            if if_exists or negated:
-                continue  # a missing key satisfies negated operators and ...IfExists
-            return False
-        if op in ("StringEquals", "StringNotEquals"):
-            hit = actual in values
-        elif op in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-            hit = actual.lower() in [v.lower() for v in values]
-        elif op in ("StringLike", "StringNotLike"):
-            hit = any(_glob(v, actual) for v in values)
-        elif op in ("IpAddress", "NotIpAddress"):
-            try:
-                ip = ipaddress.ip_address(actual)
-                hit = any(ip in ipaddress.ip_network(v, strict=False) for v in values)
-            except ValueError:
-                hit = False
-        elif op == "Bool":
-            hit = actual.lower() in [v.lower() for v in values]
-        else:
-            return False  # an operator this evaluator does not know never holds
-        if hit == negated:
-            return False
-    return True
-
-
-def _conditions_hold(statement: dict[str, Any], context: Mapping[str, str | None]) -> bool:
-    return all(_condition_holds(op, block, context) for op, block in (statement.get("Condition") or {}).items())
-
-
+# -- 2. resource-policy evaluation (lab_support.embedded.iam.policy) ----------------------------------
 def private_request_allowed(
     rest_api: Any,
     source_vpce: str | None,
@@ -286,47 +205,55 @@ def private_request_allowed(
     The reason is one short sentence; the 403 body to send comes from :func:`forbidden_response`.
     An API that is not PRIVATE and has no resource policy is always allowed.
     """
-    api = _as_api(rest_api, region)
+    outcome = _evaluate(_as_api(rest_api, region), source_vpce, stage=stage, method=method, path=path,
+                        source_vpc=source_vpc, source_ip=source_ip, principal=principal, region=region,
+                        account_id=account_id)
+    return outcome.allowed, outcome.reason
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    allowed: bool
+    reason: str
+    explicit: bool  # an explicit Deny decided (API Gateway then says "… with an explicit deny")
+    arn: str
+
+
+def _evaluate(api: Any, source_vpce: str | None, *, stage: str, method: str, path: str, source_vpc: str | None,
+              source_ip: str | None, principal: str | None, region: str | None, account_id: str | None) -> _Outcome:
     region = region or _field(api, "region_name", "region") or _session_value("region")
     account_id = account_id or _field(api, "account_id", "accountId") or _session_value("account_id")
     api_id = str(_field(api, "id", "id"))
     arn = execute_api_arn(str(region), str(account_id), api_id, stage, method, path)
     private = is_private(api)
     if private and not source_vpce:
-        return False, f"{api_id} is a PRIVATE API and the request did not come through a VPC endpoint"
+        return _Outcome(False, f"{api_id} is a PRIVATE API and the request did not come through a VPC endpoint",
+                        False, arn)
     policy = parse_policy(_policy_text(api))
     if policy is None:
         if private:
-            return False, f"{api_id} is a PRIVATE API with no resource policy: nothing allows the call"
-        return True, "no resource policy: the API is public"
-    context = {"aws:sourcevpce": source_vpce, "aws:sourcevpc": source_vpc, "aws:sourceip": source_ip}
-    allowed_by: str | None = None
-    for index, statement in enumerate(_as_list(policy.get("Statement"))):
-        if not (_principal_matches(statement, principal) and _action_matches(statement)
-                and _resource_matches(statement, arn, str(region), str(account_id), api_id)
-                and _conditions_hold(statement, context)):
-            continue
-        name = statement.get("Sid") or f"statement {index}"
-        if statement.get("Effect") == "Deny":
-            return False, f"explicit deny by {name} for {arn}"
-        if statement.get("Effect") == "Allow" and allowed_by is None:
-            allowed_by = str(name)
-    if allowed_by:
-        return True, f"allowed by {allowed_by}"
-    return False, f"no statement allows execute-api:Invoke on {arn} (implicit deny)"
+            return _Outcome(False, f"{api_id} is a PRIVATE API with no resource policy: nothing allows the call",
+                            False, arn)
+        return _Outcome(True, "no resource policy: the API is public", False, arn)
+    context = {"aws:SourceVpce": source_vpce, "aws:SourceVpc": source_vpc, "aws:SourceIp": source_ip}
+    verdict = resource_policy_verdict(policy, principal=principal or ANONYMOUS, action=INVOKE_ACTION, resource=arn,
+                                      context={k: v for k, v in context.items() if v is not None})
+    if verdict.decision is Decision.EXPLICIT_DENY:
+        return _Outcome(False, f"explicit deny by {verdict.statement_id} for {arn}", True, arn)
+    if verdict.decision is Decision.ALLOW:
+        return _Outcome(True, f"allowed by {verdict.statement_id}", False, arn)
+    return _Outcome(False, f"no statement allows {INVOKE_ACTION} on {arn} (implicit deny)", False, arn)
 
 
 def _session_value(name: str) -> str:
-    from lab_support.core.session import current
-
     return str(getattr(current(), name))
 
 
 def forbidden_response(arn: str, *, explicit: bool) -> tuple[int, dict[str, str], bytes]:
     """``(403, headers, body)`` as API Gateway sends it when the resource policy denies a call."""
-    message = f"User: anonymous is not authorized to perform: execute-api:Invoke on resource: {arn}"
+    message = FORBIDDEN_MESSAGE.format(principal=ANONYMOUS, arn=arn)
     if explicit:
-        message += " with an explicit deny"
+        message += EXPLICIT_DENY_SUFFIX
     body = json.dumps({"Message": message}, separators=(",", ":")).encode()
     return 403, {"Content-Type": "application/json", "x-amzn-ErrorType": "AccessDeniedException"}, body
 
@@ -354,14 +281,11 @@ def check_request(
     vpce = source["vpce_id"]
     if source["via"] == "alias-host" and vpce not in _associated_vpces(api):
         vpce = None  # on AWS that alias name only exists for an associated endpoint
-    allowed, reason = private_request_allowed(api, vpce, stage=stage, method=method, path=path,
-                                              source_vpc=source["vpc_id"], source_ip=source_ip, region=region)
-    if allowed:
+    outcome = _evaluate(api, vpce, stage=stage, method=method, path=path, source_vpc=source["vpc_id"],
+                        source_ip=source_ip, principal=None, region=region, account_id=None)
+    if outcome.allowed:
         return None
-    region_ = region or _field(api, "region_name", "region") or _session_value("region")
-    account = _field(api, "account_id", "accountId") or _session_value("account_id")
-    arn = execute_api_arn(str(region_), str(account), str(_field(api, "id", "id")), stage, method, path)
-    return forbidden_response(arn, explicit=reason.startswith("explicit deny"))
+    return forbidden_response(outcome.arn, explicit=outcome.explicit)
 
 
 def explain_private_on_real_account() -> str:

@@ -32,6 +32,7 @@ from typing import Any
 from lab_support.core import patching
 from lab_support.embedded import moto_state as util
 from lab_support.embedded.event_sources import pollers, push
+from lab_support.embedded.iam.policy import Decision, evaluate
 
 SQS_ACTIONS = ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
 
@@ -65,14 +66,7 @@ def role_allows(role_arn: str, action: str, resource: str) -> bool | None:
     policies = _role_policies(role_arn)
     if policies is None:
         return None
-    try:
-        from lab_support.embedded.iam.policy import Decision, evaluate
-    except ImportError:  # the pure evaluator is not there: use moto's
-        from moto.iam.access_control import IAMPolicy, PermissionResult
-
-        results = [IAMPolicy(json.dumps(p)).is_action_permitted(action, resource) for p in policies]
-        return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
-    return evaluate(policies, action, resource) == Decision.ALLOW
+    return evaluate(policies, action, resource) is Decision.ALLOW
 
 
 def validate_mapping(backend: Any, spec: dict[str, Any]) -> None:

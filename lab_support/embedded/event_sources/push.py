@@ -4,9 +4,9 @@ AWS services that push events invoke the function *asynchronously* and as
 themselves, so the function's resource-based policy must allow them
 (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html,
 https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html).
-Here that is ``lambda_runtime.invoke(..., invocation_type="Event", caller=Caller(
-principal="s3.amazonaws.com", source_arn=bucket_arn, source_account=account))``:
-the runtime checks the policy and hands the event to :mod:`.async_invoke`.
+Here that is ``lab_support.embedded.lambda_.invoke(..., invocation_type="Event", caller=Caller(
+principal="s3.amazonaws.com", source_arn=bucket_arn, source_account=account))``: Lambda checks the
+policy and hands the event to :mod:`lab_support.embedded.lambda_.async_invoke`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import quote_plus
 
 from lab_support.core import timeline
 from lab_support.embedded import moto_state as util
-from lab_support.embedded.lambda_ import async_invoke
+from lab_support.embedded.lambda_ import Caller, InvokeError, invoke
 
 _SEQUENCER = itertools.count(int(time.time() * 1000) << 8)
 _SEQ_LOCK = threading.Lock()
@@ -41,19 +41,14 @@ def push(function_arn: str, event: dict[str, Any], *, principal: str, source_arn
     if len(parts) == 8:  # arn:aws:lambda:region:account:function:name:qualifier
         qualifier = parts[7]
         function_arn = ":".join(parts[:7])
+    caller = Caller(principal=principal, source_arn=source_arn, source_account=source_account)
     try:
-        from lab_support.embedded.lambda_ import Caller, invoke
-    except ImportError:
-        request_id = async_invoke.submit(function_arn, payload, qualifier, None)
-    else:
-        caller = Caller(principal=principal, source_arn=source_arn, source_account=source_account)
-        try:
-            result = invoke(function_arn, payload, qualifier=qualifier, invocation_type="Event", caller=caller)
-        except Exception as err:  # InvokeDenied, ResourceNotFound…: AWS drops the event silently
-            timeline.record(f"{source}.refused", function_arn, principal=principal, source_arn=source_arn,
-                            error=f"{type(err).__name__}: {err}")
-            return None
-        request_id = result.request_id
+        result = invoke(function_arn, payload, qualifier=qualifier, invocation_type="Event", caller=caller)
+    except InvokeError as err:  # InvokeDenied, ResourceNotFound, RequestTooLarge: AWS drops the event
+        timeline.record(f"{source}.refused", function_arn, principal=principal, source_arn=source_arn,
+                        error=f"{type(err).__name__}: {err}")
+        return None
+    request_id = result.request_id
     timeline.record(f"{source}.notify", function_arn, principal=principal, source_arn=source_arn,
                     request_id=request_id)
     return request_id

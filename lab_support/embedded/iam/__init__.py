@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab_support.core.session import Session
+from lab_support.embedded.iam import moto_patches
 from lab_support.embedded.iam.enforcement import (
     MOUNT_NAME,
     Grant,
@@ -28,6 +29,7 @@ from lab_support.embedded.iam.enforcement import (
     denial_message,
     grant_for_key,
     identity_policies,
+    invoke_denied_message,
     make_middleware,
     predicate,
 )
@@ -60,19 +62,8 @@ __all__ = [
 ]
 
 
-def invoke_denied_message(principal: str, function_arn: str, *, explicit: bool = False) -> str:
-    """Lambda's message when a resource-based policy does not let ``principal`` invoke, e.g.
-    ``User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource:
-    arn:… because no resource-based policy allows the lambda:InvokeFunction action``
-    (https://github.com/awslabs/aws-automated-incident-response-and-forensics/issues/13)."""
-    decision = Decision.EXPLICIT_DENY if explicit else Decision.IMPLICIT_DENY
-    return denial_message(principal, "lambda:InvokeFunction", function_arn, decision, "resource")
-
-
 def install(session: Session) -> None:
     """Extension hook: patch moto and mount the execution-role middleware before moto."""
-    from lab_support.embedded.iam import moto_patches
-
     moto_patches.install()
     server = session.server
     if server is None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
+from lab_support.core.errors import LabError
 from lab_support.embedded.iam.policy import Decision, evaluate, resource_policy_decision
 from lab_support.embedded.iam.request_actions import Check, RequestInfo, describe, is_always_allowed, parse_credential
 
@@ -32,6 +33,7 @@ __all__ = [
     "denial_message",
     "grant_for_key",
     "identity_policies",
+    "invoke_denied_message",
     "make_middleware",
 ]
 
@@ -79,8 +81,6 @@ def credentials_for_role(role_arn: str, *, session_name: str | None = None) -> d
     to the role's name. Each call issues a new, distinct key.
     """
     if not role_arn.startswith("arn:") or ":role/" not in role_arn:
-        from lab_support.core.errors import LabError
-
         raise LabError(
             f"{role_arn!r} is not an IAM role ARN.",
             "pass the function's Role, e.g. 'arn:aws:iam::123456789012:role/my-function-role'.",
@@ -242,6 +242,15 @@ def denial_message(principal_arn: str, action: str, resource: str, decision: Dec
         article = "an" if where == "identity" else "a"
         return f"{head} with an explicit deny in {article} {kind} policy"
     return f"{head} because no {kind} policy allows the {action} action"
+
+
+def invoke_denied_message(principal: str, function_arn: str, *, explicit: bool = False) -> str:
+    """Lambda's message when a resource-based policy does not let ``principal`` invoke, e.g.
+    ``User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource:
+    arn:… because no resource-based policy allows the lambda:InvokeFunction action``
+    (https://github.com/awslabs/aws-automated-incident-response-and-forensics/issues/13)."""
+    decision = Decision.EXPLICIT_DENY if explicit else Decision.IMPLICIT_DENY
+    return denial_message(principal, "lambda:InvokeFunction", function_arn, decision, "resource")
 
 
 StartResponse = Callable[..., Any]

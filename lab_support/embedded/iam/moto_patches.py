@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab_support.core import patching
+from lab_support.embedded.iam.enforcement import invoke_denied_message
 from lab_support.embedded.iam.policy import resource_policy_allows
 
 __all__ = [
@@ -299,9 +300,7 @@ def _wrap_sns_publish(original: Any) -> Any:
                 # (https://github.com/awslabs/aws-automated-incident-response-and-forensics/issues/13).
                 _DELIVERY_FAILURES.append(DeliveryFailure(
                     topic_arn, self.endpoint, message_id, "AccessDeniedException",
-                    f"User: sns.amazonaws.com is not authorized to perform: lambda:InvokeFunction "
-                    f"on resource: {self.endpoint} because no resource-based policy allows the "
-                    "lambda:InvokeFunction action",
+                    invoke_denied_message("sns.amazonaws.com", self.endpoint),
                 ))
                 return None
         return original(self, message, message_id, *args, **kwargs)

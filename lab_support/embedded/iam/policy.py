@@ -8,12 +8,22 @@ What it implements, following the IAM User Guide:
 * ``Action``/``NotAction`` (case-insensitive, ``*`` and ``?`` wildcards) and
   ``Resource``/``NotResource`` (case-sensitive wildcards, matched segment by segment of the ARN)
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html);
-* ``Principal``/``NotPrincipal`` for resource-based policies;
+* ``Principal``/``NotPrincipal`` for resource-based policies, including the anonymous caller
+  (``"Principal": "*"`` or ``{"AWS": "*"}``, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous);
+* resource-based policies of Lambda functions (qualified ARNs) and of API Gateway APIs
+  (``execute-api:Invoke``, the ``execute-api:/stage/METHOD/path`` shorthand,
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html);
 * ``Condition`` with the String, Numeric, Date, Bool, IpAddress, Arn and Null operators, the
   ``…IfExists`` suffix and the ``ForAnyValue:``/``ForAllValues:`` prefixes
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
   Condition keys are case-insensitive; a key missing from the request context makes a positive
   operator false and a negated operator (``StringNotEquals``…) true.
+
+Callers pass the request context (``aws:SourceArn``, ``aws:SourceVpce``, ``aws:SourceVpc``,
+``aws:SourceIp``…); this module only compares. It is the package's one evaluator: identity policies
+(:mod:`.enforcement`), Lambda resource policies and trust policies (:mod:`lab_support.embedded.lambda_`),
+private API resource policies (:mod:`lab_support.embedded.apigateway.private_endpoints`) and event source
+mapping checks all call it.
 
 Not implemented: policy variables (``${aws:username}``), permissions boundaries, session
 policies, SCPs.
@@ -24,19 +34,30 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 __all__ = [
+    "ANONYMOUS",
     "Decision",
+    "Verdict",
+    "decide",
     "evaluate",
+    "execute_api_resource_matches",
     "resource_policy_allows",
     "resource_policy_decision",
+    "resource_policy_verdict",
     "statement_applies",
 ]
+
+ANONYMOUS = "anonymous"
+"""The principal of an unsigned request: only ``"Principal": "*"`` (or ``{"AWS": "*"}``) names it.
+API Gateway calls it ``anonymous`` in its 403 message ("User: anonymous is not authorized…")."""
 
 
 class Decision(StrEnum):
@@ -67,8 +88,6 @@ def _load(policy: Any) -> dict[str, Any] | None:
     if isinstance(policy, str):
         if not policy.strip():
             return None
-        from urllib.parse import unquote
-
         text = policy if policy.lstrip().startswith("{") else unquote(policy)
         policy = json.loads(text)
     if isinstance(policy, Mapping) and "Policy" in policy and "Statement" not in policy:
@@ -326,7 +345,7 @@ def statement_applies(
     context: Mapping[str, Any] | None = None,
     *,
     principal: str | None = None,
-    resource_matcher: Any = None,
+    resource_matcher: ResourceMatcher | None = None,
 ) -> bool:
     """Does ``statement`` apply to this request (ignoring its Effect)?
 
@@ -363,6 +382,48 @@ def statement_applies(
     return conditions_hold(statement.get("Condition"), context)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A :class:`Decision` and the statement that made it (``None`` for an implicit deny).
+
+    ``statement_id`` is the statement's ``Sid``, or ``"statement N"`` (0-based, in the policy's order) when it
+    has none; for an Allow it names the first allowing statement.
+    """
+
+    decision: Decision
+    statement: Mapping[str, Any] | None = None
+    statement_id: str | None = None
+
+
+ResourceMatcher = Callable[[str, str], bool]
+
+
+def decide(
+    policies: Iterable[Any],
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    principal: str | None = None,
+    resource_matcher: ResourceMatcher | None = None,
+) -> Verdict:
+    """Like :func:`evaluate`, and say which statement decided (an explicit ``Deny`` wins at once)."""
+    allowed: Verdict | None = None
+    for policy in policies:
+        for index, statement in enumerate(_statements(policy)):
+            if not statement_applies(
+                statement, action, resource, context, principal=principal, resource_matcher=resource_matcher
+            ):
+                continue
+            effect = str(statement.get("Effect", "")).lower()
+            name = str(statement.get("Sid") or f"statement {index}")
+            if effect == "deny":
+                return Verdict(Decision.EXPLICIT_DENY, statement, name)
+            if effect == "allow" and allowed is None:
+                allowed = Verdict(Decision.ALLOW, statement, name)
+    return allowed or Verdict(Decision.IMPLICIT_DENY)
+
+
 def evaluate(
     policies: Iterable[Any],
     action: str,
@@ -370,25 +431,14 @@ def evaluate(
     context: Mapping[str, Any] | None = None,
     *,
     principal: str | None = None,
-    resource_matcher: Any = None,
+    resource_matcher: ResourceMatcher | None = None,
 ) -> Decision:
     """Evaluate policies (dicts or JSON strings) for one action on one resource.
 
     Identity-based policies: leave ``principal`` as ``None``. Resource-based policies: pass the
     calling ``principal`` and only statements naming it count.
     """
-    allowed = False
-    for policy in policies:
-        for statement in _statements(policy):
-            if not statement_applies(
-                statement, action, resource, context, principal=principal, resource_matcher=resource_matcher
-            ):
-                continue
-            if str(statement.get("Effect", "")).lower() == "deny":
-                return Decision.EXPLICIT_DENY
-            if str(statement.get("Effect", "")).lower() == "allow":
-                allowed = True
-    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
+    return decide(policies, action, resource, context, principal=principal, resource_matcher=resource_matcher).decision
 
 
 # -- Lambda resource-based policies ---------------------------------------------------------------------
@@ -421,7 +471,34 @@ def lambda_resource_matches(pattern: str, resource: str) -> bool:
     return qualifier is not None and arn_matches(pattern, f"{unqualified}:{qualifier}")
 
 
-def resource_policy_decision(
+# -- API Gateway resource policies -------------------------------------------------------------------------
+
+
+def execute_api_resource_matches(pattern: str, resource: str) -> bool:
+    """``execute-api:Invoke`` resources: ``arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/{path}``.
+
+    A policy may write ``execute-api:/{stage}/{METHOD}/{path}`` for "this API" (API Gateway fills in the
+    Region, account and API id: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html);
+    the shorthand is expanded with the requested resource's own prefix, then matched as any ARN.
+    """
+    if pattern.startswith("execute-api:/"):
+        api_prefix = resource.split("/", 1)[0]  # arn:aws:execute-api:region:account:api-id
+        pattern = f"{api_prefix}/{pattern[len('execute-api:/'):]}"
+    return arn_matches(pattern, resource)
+
+
+def _resource_matcher(resource: str) -> ResourceMatcher | None:
+    if ":lambda:" in resource:
+        return lambda_resource_matches
+    if ":execute-api:" in resource:
+        return execute_api_resource_matches
+    return None
+
+
+# -- resource-based policies, any service -------------------------------------------------------------------
+
+
+def resource_policy_verdict(
     policy: Any,
     *,
     principal: str,
@@ -430,8 +507,15 @@ def resource_policy_decision(
     source_arn: str | None = None,
     source_account: str | None = None,
     context: Mapping[str, Any] | None = None,
-) -> Decision:
-    """Like :func:`resource_policy_allows`, but says whether a deny was explicit."""
+) -> Verdict:
+    """Evaluate a resource-based policy for one caller; the :class:`Verdict` names the deciding statement.
+
+    ``principal`` is a service principal (``s3.amazonaws.com``), an IAM ARN, an account id or
+    :data:`ANONYMOUS`. ``context`` adds condition keys (``aws:SourceVpce``, ``aws:SourceIp``…);
+    ``source_arn``/``source_account`` fill ``aws:SourceArn``/``aws:SourceAccount``. Lambda function ARNs
+    and ``execute-api`` ARNs are matched by their service's rules (:func:`lambda_resource_matches`,
+    :func:`execute_api_resource_matches`).
+    """
     ctx: dict[str, Any] = dict(context or {})
     if source_arn is not None:
         ctx["aws:SourceArn"] = source_arn
@@ -443,10 +527,24 @@ def resource_policy_decision(
     if principal.endswith(".amazonaws.com"):
         ctx.setdefault("aws:PrincipalServiceName", principal)
         ctx.setdefault("aws:PrincipalIsAWSService", "true")
-    else:
+    elif principal != ANONYMOUS:
         ctx.setdefault("aws:PrincipalArn", principal)
-    matcher = lambda_resource_matches if ":lambda:" in resource else None
-    return evaluate([policy], action, resource, ctx, principal=principal, resource_matcher=matcher)
+    return decide([policy], action, resource, ctx, principal=principal, resource_matcher=_resource_matcher(resource))
+
+
+def resource_policy_decision(
+    policy: Any,
+    *,
+    principal: str,
+    action: str,
+    resource: str,
+    source_arn: str | None = None,
+    source_account: str | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Decision:
+    """Like :func:`resource_policy_allows`, but says whether a deny was explicit."""
+    return resource_policy_verdict(policy, principal=principal, action=action, resource=resource,
+                                   source_arn=source_arn, source_account=source_account, context=context).decision
 
 
 def resource_policy_allows(

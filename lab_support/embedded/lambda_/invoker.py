@@ -2,8 +2,10 @@
 
 ``invoke_sync`` is a synchronous (RequestResponse) invocation, as the Lambda
 service makes one for an event source mapping or for each attempt of an
-asynchronous invocation. It goes to ``lab_support.embedded.lambda_.invoke`` (see
-docs/SEAMS.md). Tests may replace it with :func:`set_invoker`.
+asynchronous invocation: resolved and run by :mod:`.runtime` (the service itself
+is the caller, so there is no resource-policy check). Tests may replace it with
+:func:`set_invoker`. This module sits below :mod:`.async_invoke`, so it never
+imports the package's public ``invoke`` (which dispatches to async_invoke).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from lab_support.core.session import current
+from lab_support.embedded.lambda_ import runtime
 
 
 @dataclass
@@ -55,12 +60,11 @@ def invoke_sync(function_name: str, payload: bytes, qualifier: str | None = None
     """
     if _OVERRIDE is not None:
         return _OVERRIDE(function_name, payload, qualifier)
-    try:
-        from lab_support.embedded.lambda_ import invoke
-    except ImportError:
-        return _invoke_with_moto(function_name, payload, qualifier)
-    kwargs: dict[str, Any] = {"request_id": request_id} if request_id else {}
-    result = invoke(function_name, payload, qualifier=qualifier, invocation_type="RequestResponse", **kwargs)
+    session = current()
+    backend = runtime.backend_for(session.account_id, session.region)
+    fn, invoked_arn, _alias = runtime.resolve(backend, function_name, qualifier)
+    runtime.check_request(payload, "RequestResponse")
+    result = runtime.execute(session, fn, payload, invoked_arn=invoked_arn, request_id=request_id)
     return Outcome(
         status_code=int(result.status_code),
         payload=bytes(result.payload or b""),
@@ -68,17 +72,3 @@ def invoke_sync(function_name: str, payload: bytes, qualifier: str | None = None
         executed_version=str(result.executed_version),
         request_id=str(result.request_id),
     )
-
-
-def _invoke_with_moto(function_name: str, payload: bytes, qualifier: str | None) -> Outcome:
-    """Fallback without the local runtime: moto's own invoke (echo or Docker)."""
-    from moto.awslambda.utils import get_backend
-
-    from lab_support.embedded import moto_state as util
-
-    account, region = util.account_region(function_name)
-    headers: dict[str, Any] = {}
-    body = get_backend(account, region).invoke(function_name, qualifier, payload.decode(), {}, headers)
-    raw = body if isinstance(body, bytes) else str(body or "").encode()
-    error = headers.get("x-amz-function-error")
-    return Outcome(200, raw, "Unhandled" if error else None, qualifier or "$LATEST", util.new_request_id())

@@ -29,7 +29,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from lab_support.core import patching
-from lab_support.embedded.lambda_ import runtime
+from lab_support.embedded.iam.policy import Decision, resource_policy_decision
+from lab_support.embedded.lambda_ import invocation, runtime
 
 _SESSION: Any = None
 
@@ -83,7 +84,7 @@ def _run_for_moto(fn: Any, body: Any, headers: Any, response_headers: dict[str, 
     inv_type = _header(headers, "X-Amz-Invocation-Type", "RequestResponse") or "RequestResponse"
     log_type = _header(headers, "X-Amz-Log-Type", "None") or "None"
     try:
-        result = runtime.dispatch(_SESSION, fn, _to_bytes(body), invoked_arn=invoked_arn,
+        result = invocation.dispatch(_SESSION, fn, _to_bytes(body), invoked_arn=invoked_arn,
                                   function_name=function_name, qualifier=qualifier, invocation_type=inv_type,
                                   log_type=log_type, client_context=_client_context(headers))
     except runtime.InvokeError as err:
@@ -155,7 +156,7 @@ def _function_invoke(self: Any, body: Any, request_headers: Any, response_header
 def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
     payload = _to_bytes(event if event is not None else {})
     try:
-        result = runtime.dispatch(_SESSION, self, payload, invoked_arn=self.function_arn,
+        result = invocation.dispatch(_SESSION, self, payload, invoked_arn=self.function_arn,
                                   function_name=self.function_name, qualifier=None, log_type="Tail")
     except runtime.InvokeError as err:
         return json.dumps({"errorMessage": err.message, "errorType": err.code}), True, ""
@@ -163,42 +164,15 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
 
 
 # -- execution role check ------------------------------------------------------------------------------
-def _principal_matches(principal: Any, service: str) -> bool:
-    if principal == "*":
-        return True
-    if isinstance(principal, dict):
-        values = principal.get("Service", [])
-        values = [values] if isinstance(values, str) else values
-        aws = principal.get("AWS", [])
-        aws = [aws] if isinstance(aws, str) else aws
-        return service in values or "*" in aws
-    return False
-
-
-def _action_matches(action: Any) -> bool:
-    actions = [action] if isinstance(action, str) else list(action or [])
-    return any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions)
-
-
-def role_trusts_lambda(document: Any) -> bool:
-    """Whether a trust policy lets ``lambda.amazonaws.com`` call ``sts:AssumeRole`` (Allow and no Deny)."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(unquote(document) if document.lstrip().startswith("%") else document)
-        except ValueError:
-            return False
-    statements = (document or {}).get("Statement", [])
-    statements = [statements] if isinstance(statements, dict) else statements
-    allowed = False
-    for statement in statements:
-        if _principal_matches(statement.get("Principal"), "lambda.amazonaws.com") and _action_matches(
-            statement.get("Action")
-        ):
-            if statement.get("Effect") == "Deny":
-                return False
-            if statement.get("Effect") == "Allow":
-                allowed = True
-    return allowed
+def role_trusts_lambda(document: Any, role_arn: str = "*") -> bool:
+    """Whether a trust policy lets ``lambda.amazonaws.com`` call ``sts:AssumeRole`` (an Allow and no Deny),
+    decided by the package's one evaluator (:mod:`lab_support.embedded.iam.policy`)."""
+    try:
+        decision = resource_policy_decision(document, principal="lambda.amazonaws.com", action="sts:AssumeRole",
+                                            resource=role_arn)
+    except ValueError:  # not JSON: IAM itself refuses such a document, no role can have it
+        return False
+    return decision is Decision.ALLOW
 
 
 def _check_role(backend: Any, role_arn: str | None) -> None:
@@ -213,7 +187,7 @@ def _check_role(backend: Any, role_arn: str | None) -> None:
         role = iam_backends[backend.account_id][partition].get_role_by_arn(role_arn)
     except Exception:
         raise InvalidParameterValueException(message) from None
-    if not role_trusts_lambda(role.assume_role_policy_document):
+    if not role_trusts_lambda(role.assume_role_policy_document, role_arn):
         raise InvalidParameterValueException(message)
 
 

@@ -7,10 +7,7 @@ call :func:`lab_support.embedded.lambda_.invoke`, which lands here too.
 
 AWS facts used here (each cited where it is used):
 
-* payload quotas: 6 MB for synchronous and 1 MB for asynchronous invocations
-  (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; quotas page
-  https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html, "MB" = 1,024 KB there). Lambda
-  enforces 6,291,456 bytes for requests and 6,291,556 for responses (the latter is in the error message).
+* payload quotas and their messages: :mod:`lab_support.embedded.lambda_.limits` (cited there).
 * status codes: 200 RequestResponse, 202 Event, 204 DryRun (API_Invoke.html, "StatusCode").
 * log lines START / END / REPORT and the stream name ``YYYY/MM/DD/[version]hex``:
   https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html (its example bills the Init phase:
@@ -38,12 +35,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lab_support.core import idle
+from lab_support.embedded.iam import credentials_for_role
 from lab_support.embedded.lambda_ import pool as pool_mod
-
-SYNC_REQUEST_LIMIT = 6 * 1024 * 1024  # 6,291,456 bytes
-SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024 + 100  # 6,291,556 bytes, as in Lambda's error message
-ASYNC_REQUEST_LIMIT = 1024 * 1024  # 1 MB since October 2025 (was 256 KB)
-TAIL_BYTES = 4 * 1024  # LogType=Tail: "the last 4 KB of the execution log" (API_Invoke.html)
+from lab_support.embedded.lambda_.limits import (
+    ASYNC_REQUEST_LIMIT,
+    SYNC_REQUEST_LIMIT,
+    SYNC_RESPONSE_LIMIT,
+    TAIL_BYTES,
+    request_too_large_message,
+    response_too_large_message,
+)
 
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 
@@ -242,7 +243,7 @@ def check_request(payload: bytes, invocation_type: str) -> None:
         )
     limit = ASYNC_REQUEST_LIMIT if invocation_type == "Event" else SYNC_REQUEST_LIMIT
     if len(payload) > limit:
-        raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        raise RequestTooLarge(request_too_large_message(limit))
     if payload.strip():
         try:
             json.loads(payload)
@@ -250,68 +251,6 @@ def check_request(payload: bytes, invocation_type: str) -> None:
             raise InvalidRequestContent(
                 f"Could not parse request body into json: Could not parse payload into json: {err}"
             ) from None
-
-
-def dispatch(
-    session: Any,
-    fn: Any,
-    payload: bytes,
-    *,
-    invoked_arn: str,
-    function_name: str,
-    qualifier: str | None,
-    invocation_type: str = "RequestResponse",
-    log_type: str = "None",
-    client_context: Any = None,
-    request_id: str | None = None,
-    caller: Any = None,
-) -> Invocation:
-    """Run (or queue, or only validate) one invocation of the resolved function version ``fn``."""
-    check_request(payload, invocation_type)
-    version = executed_version(fn)
-    rid = request_id or str(uuid.uuid4())
-    if invocation_type == "DryRun":
-        return Invocation(204, b"", None, None, version, rid)
-    if invocation_type == "Event":
-        rid = _submit_async(session, fn, payload, function_name, qualifier, invoked_arn, rid, caller)
-        return Invocation(202, b"", None, None, version, rid)
-    return execute(session, fn, payload, invoked_arn=invoked_arn, log_type=log_type,
-                   client_context=client_context, request_id=rid)
-
-
-def _submit_async(
-    session: Any, fn: Any, payload: bytes, function_name: str, qualifier: str | None, invoked_arn: str, rid: str,
-    caller: Any = None,
-) -> str:
-    """Event invocations: to ``lab_support.embedded.lambda_.async_invoke.submit`` (retries, destinations, DLQ)
-    when that module exists, else one attempt on a background thread. Returns the request id."""
-    try:
-        from lab_support.embedded.lambda_ import async_invoke  # type: ignore[attr-defined]
-
-        submit = async_invoke.submit
-    except (ImportError, AttributeError):
-        submit = None
-    if submit is not None:
-        return str(submit(function_name, payload, qualifier, caller) or rid)
-
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            execute(session, fn, payload, invoked_arn=invoked_arn, log_type="None", request_id=rid)
-        with _PENDING_COND:
-            _release_pending()
-
-    global _PENDING
-    with _PENDING_COND:
-        _PENDING += 1  # released by run()
-    threading.Thread(target=run, name=f"lambda-async-{rid[:8]}", daemon=True).start()
-    return rid
-
-
-def _release_pending() -> None:
-    global _PENDING
-    _PENDING -= 1
-    _PENDING_COND.notify_all()
-    idle.notify()
 
 
 def invocations_in_flight() -> int:
@@ -348,23 +287,12 @@ def _instance_token(fn: Any) -> str:
 
 
 def _role_credentials(role_arn: str, function_name: str) -> dict[str, str]:
-    """Credentials for the execution role from ``lab_support.embedded.iam`` when present, else none (fake keys).
+    """Credentials for the execution role (:func:`lab_support.embedded.iam.credentials_for_role`).
 
     Lambda names the role session after the function
-    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)."""
-    try:
-        from lab_support.embedded import iam  # type: ignore[attr-defined]
-
-        provider = iam.credentials_for_role
-    except (ImportError, AttributeError):
-        return {}
-    try:
-        try:
-            return dict(provider(role_arn, session_name=function_name))
-        except TypeError:
-            return dict(provider(role_arn))
-    except Exception:
-        return {}
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html). Any failure here is
+    raised: a handler must never run without its role's permissions being enforced."""
+    return dict(credentials_for_role(role_arn, session_name=function_name))
 
 
 def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task_root: str) -> dict[str, str]:
@@ -535,8 +463,7 @@ def _run_in(
         if frame.get("type") == "result" and frame.get("ok"):
             body = str(frame.get("payload", "")).encode()
             if len(body) > SYNC_RESPONSE_LIMIT:
-                error = {"errorMessage": f"Response payload size exceeded maximum allowed payload size "
-                                         f"({SYNC_RESPONSE_LIMIT} bytes).",
+                error = {"errorMessage": response_too_large_message(SYNC_RESPONSE_LIMIT),
                          "errorType": "Function.ResponseSizeTooLarge"}
                 outcome = fail(error, "error", healthy=True)
                 error_type, status = "Function.ResponseSizeTooLarge", "error"
