@@ -35,12 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if check_environment() else 0
 
     try:
-        aws = session.start("moto", region=args.region, port=args.port)
+        aws = session.start("moto", region=args.region, port=args.port, open_endpoint=True)
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"Embedded AWS ({aws.region}, account {aws.account_id}) at {aws.endpoint_url}", flush=True)
     print(f"Use it with: export AWS_ENDPOINT_URL={aws.endpoint_url}   (Ctrl-C stops)", flush=True)
+    print("Open endpoint: any local process may use it, with any keys (as moto's server and LocalStack); "
+          "a notebook kernel's own endpoint accepts only its session's keys.", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

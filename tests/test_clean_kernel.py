@@ -93,7 +93,7 @@ def test_a_crash_behind_the_server_is_a_json_500_and_stays_quiet(aws: lab.Sessio
     def broken(environ, start_response):  # a mounted app with a bug
         raise RuntimeError("bug in a mounted app")
 
-    aws.server.mount("broken-for-test", lambda environ: environ.get("PATH_INFO") == "/broken-for-test", broken)
+    aws.server.mount("broken-for-test", lambda environ: environ.get("PATH_INFO") == "/broken-for-test", broken, public=True)
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):

@@ -463,8 +463,9 @@ def test_request_id_over_http(aws: lab.Session) -> None:
     import boto3
 
     make("rid-http", ECHO)
+    keys = aws.child_env()  # the embedded endpoint serves only the session's own keys
     lam = boto3.client("lambda", endpoint_url=aws.endpoint_url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+                       aws_access_key_id=keys["AWS_ACCESS_KEY_ID"], aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"])
     response = lam.invoke(FunctionName="rid-http", Payload=b"{}")
     body = json.loads(response["Payload"].read())
     assert response["ResponseMetadata"]["RequestId"] == body["context"]["aws_request_id"]

@@ -75,7 +75,7 @@ def test_mount_routes_before_moto(aws: lab.Session) -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"mounted"]
 
-    aws.server.mount("probe", lambda env: env["PATH_INFO"] == "/probe", app)
+    aws.server.mount("probe", lambda env: env["PATH_INFO"] == "/probe", app, public=True)
     try:
         assert requests.get(f"{aws.endpoint_url}/probe", timeout=5).text == "mounted"
     finally:
@@ -98,8 +98,8 @@ def test_guard_refuses_requests_that_would_leave_the_machine(aws: lab.Session) -
     with pytest.raises(EndpointConnectionError) as info:
         boto3.client("s3", endpoint_url="https://s3.example.net", region_name="us-east-1").list_buckets()
     assert "network guard refused" in lab.explain(info.value)
-    # Loopback stays allowed.
-    assert requests.get(f"{aws.endpoint_url}/moto-api/", timeout=5).status_code == 200
+    # Loopback stays allowed: the embedded endpoint answers (and, unsigned, refuses as AWS would).
+    assert requests.get(f"{aws.endpoint_url}/moto-api/", timeout=5).status_code == 403
 
 
 def test_guard_is_removed_by_stop() -> None:

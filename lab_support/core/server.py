@@ -20,10 +20,13 @@ import contextlib
 import errno
 import json
 import logging
+import re
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -74,17 +77,107 @@ def _internal_error(start_response: Callable[..., Any]) -> Iterable[bytes]:
     return [body]
 
 
+_CREDENTIAL = re.compile(r"Credential=([^/\s,]+)/[^/]*/[^/]*/([a-z0-9-]+)/")
+# Services whose APIs use the AWS query protocol and answer errors as XML (the others here answer JSON).
+_QUERY_SERVICES = frozenset({"sts", "iam", "sns", "ec2", "cloudformation", "elasticloadbalancing", "autoscaling",
+                             "rds", "ses", "elasticache", "redshift", "sdb"})
+
+
+def access_key_of(environ: dict[str, Any]) -> tuple[str | None, str]:
+    """The access key id a request is signed with (header or presigned URL) and its service, else ``(None, "")``."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    match = _CREDENTIAL.search(auth)
+    if match:
+        return match.group(1), match.group(2)
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    credential = (query.get("X-Amz-Credential") or [""])[0].split("/")
+    if len(credential) >= 4 and credential[0]:
+        return credential[0], credential[3]
+    return None, ""
+
+
+def _guess_service(environ: dict[str, Any]) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return "json"
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/20") or path.startswith("/restapis") or path.startswith("/v2/"):
+        return "json"  # Lambda (/2015-03-31/…), API Gateway: REST-JSON services
+    if "Action=" in environ.get("QUERY_STRING", "") or environ.get("CONTENT_TYPE", "").startswith(
+            "application/x-www-form-urlencoded"):
+        return "sts"
+    return "s3"
+
+
+def unknown_key_response(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """What AWS answers a request signed with a key it does not know, in the service's own shape.
+
+    S3: 403 ``InvalidAccessKeyId`` "The AWS Access Key Id you provided does not exist in our records."
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); query-protocol services (STS, IAM,
+    SNS…): 403 ``InvalidClientTokenId``; JSON services (Lambda, DynamoDB, SQS, CloudWatch Logs…): 403
+    ``UnrecognizedClientException`` (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html); both say
+    "The security token included in the request is invalid.". Unsigned requests get AWS's answer for a
+    missing signature instead.
+    """
+    key, service = access_key_of(environ)
+    service = service or _guess_service(environ)
+    request_id = str(uuid.uuid4())
+    if service == "s3":
+        if key:
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidAccessKeyId</Code><Message>The AWS "
+                    "Access Key Id you provided does not exist in our records.</Message>"
+                    f"<AWSAccessKeyId>{key}</AWSAccessKeyId><RequestId>{request_id}</RequestId></Error>")
+        else:
+            body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied"
+                    f"</Message><RequestId>{request_id}</RequestId></Error>")
+        content_type, code = "application/xml", ""
+    elif service in _QUERY_SERVICES:
+        code = "InvalidClientTokenId" if key else "MissingAuthenticationToken"
+        message = "The security token included in the request is invalid." if key else (
+            "Request is missing Authentication Token")
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        content_type = "text/xml"
+    else:
+        code = "UnrecognizedClientException" if key else "MissingAuthenticationTokenException"
+        message = "The security token included in the request is invalid." if key else "Missing Authentication Token"
+        body = json.dumps({"__type": code, "message": message})
+        content_type = "application/x-amz-json-1.1"
+    data = body.encode()
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(data))), ("x-amzn-RequestId", request_id)]
+    if code:
+        headers.append(("x-amzn-ErrorType", code))
+    _LOG.info("refused a request signed with an unknown key (%s) for %s", key, service)
+    start_response("403 Forbidden", headers)
+    return [data]
+
+
 class _Dispatcher:
-    """WSGI app: the first mounted app whose predicate matches, else moto; a crash answers a JSON 500."""
+    """WSGI app: public mounts first; then, when keys are required, only requests signed with a trusted key go on
+    to the other mounts and moto; a crash answers a JSON 500."""
 
     def __init__(self, fallback: WSGIApp) -> None:
         self.fallback = fallback
         self.mounts: list[tuple[str, Predicate, WSGIApp]] = []
+        self.public: set[str] = set()
+        self.trusted: list[Callable[[str], bool]] | None = None  # None: open to any key (`lab_support serve`)
+
+    def _trusted(self, environ: dict[str, Any]) -> bool:
+        if self.trusted is None:
+            return True
+        key, _service = access_key_of(environ)
+        return key is not None and any(check(key) for check in list(self.trusted))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
-            for _name, predicate, app in list(self.mounts):
-                if predicate(environ):
+            mounts = list(self.mounts)
+            for name, predicate, app in mounts:
+                if name in self.public and predicate(environ):
+                    return app(environ, start_response)
+            if not self._trusted(environ):
+                return unknown_key_response(environ, start_response)
+            for name, predicate, app in mounts:
+                if name not in self.public and predicate(environ):
                     return app(environ, start_response)
             return self.fallback(environ, start_response)
         except Exception:
@@ -185,17 +278,39 @@ class EmbeddedServer:
         """Base URL, e.g. ``http://127.0.0.1:41234``."""
         return f"http://{self.host}:{self.port}"
 
-    def mount(self, name: str, predicate: Predicate, app: WSGIApp) -> None:
+    def mount(self, name: str, predicate: Predicate, app: WSGIApp, *, public: bool = False) -> None:
         """Route requests for which ``predicate(environ)`` is true to ``app``.
 
-        Mounting the same ``name`` again replaces the earlier app.
+        Mounting the same ``name`` again replaces the earlier app. A ``public`` mount (the deployed APIs'
+        ``_user_request_`` door, like a public API on AWS) is reached without a signature; the others only with
+        a trusted key once :meth:`require_keys` is on.
         """
         self.unmount(name)
         self.dispatcher.mounts.append((name, predicate, app))
+        if public:
+            self.dispatcher.public.add(name)
 
     def unmount(self, name: str) -> None:
         """Remove a mounted app by name (no error if absent)."""
         self.dispatcher.mounts = [m for m in self.dispatcher.mounts if m[0] != name]
+        self.dispatcher.public.discard(name)
+
+    def require_keys(self, *trusted: Callable[[str], bool]) -> None:
+        """Serve only requests signed with an access key one of ``trusted`` accepts (add more with :meth:`trust`).
+
+        Anything else gets AWS's answer for an unknown key (:func:`unknown_key_response`).
+        """
+        self.dispatcher.trusted = list(trusted)
+
+    def trust(self, check: Callable[[str], bool]) -> None:
+        """Also accept keys for which ``check(access_key_id)`` is true (no effect while the server is open)."""
+        if self.dispatcher.trusted is not None:
+            self.dispatcher.trusted.append(check)
+
+    @property
+    def locked(self) -> bool:
+        """Whether the server refuses requests not signed with a trusted key."""
+        return self.dispatcher.trusted is not None
 
     def stop(self) -> None:
         """Stop serving and free the port."""

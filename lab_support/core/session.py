@@ -12,8 +12,11 @@ its state, so "Run all" twice works. ``reset()`` empties the account.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import secrets
+import string
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +33,19 @@ BACKENDS = ("moto", "aws")
 DEFAULT_REGION = "us-east-1"
 MOTO_ACCOUNT_ID = "123456789012"
 # Fake credentials for the embedded backend: they only have to look like keys.
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-}
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def new_credentials() -> dict[str, str]:
+    """A fresh access key for one embedded session: ``AKIA`` + 16 characters, as AWS shapes long-term keys.
+
+    The embedded endpoint serves only requests signed with it (or with an execution role's key the runtime
+    issued), so another local process cannot use the kernel's AWS by guessing a well-known example key.
+    """
+    return {
+        "AWS_ACCESS_KEY_ID": "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)[:40],
+    }
 
 Extension = Callable[["Session"], None]
 _EXTENSIONS: list[tuple[str, Extension]] = []
@@ -81,6 +93,7 @@ class Session:
     _on_reset: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _on_stop: list[Callable[[], None]] = field(default_factory=list, repr=False)
     _saved_env: dict[str, str | None] = field(default_factory=dict, repr=False)
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
 
     # -- what a notebook uses -------------------------------------------------
     @property
@@ -110,14 +123,14 @@ class Session:
     def child_env(self) -> dict[str, str]:
         """Environment variables with which another process reaches this same AWS.
 
-        For the embedded backend: fake credentials, the Region and
+        For the embedded backend: this session's own keys, the Region and
         ``AWS_ENDPOINT_URL`` (honoured by boto3 and the AWS CLI v2).
         """
         if self.backend != "moto":
             return {"AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         assert self.endpoint_url is not None
         return {
-            **FAKE_CREDENTIALS,
+            **self.credentials,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
@@ -196,7 +209,8 @@ def _choose_backend(backend: str | None) -> str:
     return chosen
 
 
-def start(backend: str | None = None, *, region: str | None = None, port: int | None = None) -> Session:
+def start(backend: str | None = None, *, region: str | None = None, port: int | None = None,
+          open_endpoint: bool = False) -> Session:
     """Start the course's AWS and return the :class:`Session`.
 
     Args:
@@ -204,6 +218,10 @@ def start(backend: str | None = None, *, region: str | None = None, port: int | 
             decides, and without it the embedded backend is used.
         region: AWS Region (default ``LAB_REGION`` or ``us-east-1``).
         port: port for the embedded AWS over HTTP (default ``LAB_PORT`` or any free one).
+        open_endpoint: serve requests signed with any key, as moto's server and LocalStack do (``python -m
+            lab_support serve``). By default the kernel's endpoint serves only this session's own keys (in the
+            kernel's environment and :meth:`Session.child_env`) and the execution-role keys the runtime issues;
+            deployed APIs (``/restapis/…/_user_request_/…``) stay reachable without a signature, like public APIs.
 
     Calling ``start()`` again returns the running session unchanged.
     """
@@ -221,22 +239,27 @@ def start(backend: str | None = None, *, region: str | None = None, port: int | 
         if chosen == "aws":
             _SESSION = _start_aws(region)
             return _SESSION
-        _SESSION = _start_moto(region, port if port is not None else int(os.environ.get("LAB_PORT", "0")))
+        _SESSION = _start_moto(region, port if port is not None else int(os.environ.get("LAB_PORT", "0")),
+                               open_endpoint=open_endpoint)
         for _name, install in list(_EXTENSIONS):
             install(_SESSION)
         return _SESSION
 
 
-def _start_moto(region: str, port: int) -> Session:
+def _start_moto(region: str, port: int, *, open_endpoint: bool = False) -> Session:
     from moto import mock_aws
 
     server = EmbeddedServer("127.0.0.1", port)
     server.start()  # first: a busy port fails before anything else changes
-    saved = _neutralise_environment({**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": region, "AWS_REGION": region})
+    credentials = new_credentials()
+    if not open_endpoint:
+        server.require_keys(lambda key: key == credentials["AWS_ACCESS_KEY_ID"])
     mock = mock_aws()
-    mock.start()
+    mock.start()  # moto puts its own FOOBARKEY in the environment (and takes it out at stop): ours go over it
+    saved = _neutralise_environment({**credentials, "AWS_DEFAULT_REGION": region, "AWS_REGION": region})
     guard.install()
-    return Session("moto", region, MOTO_ACCOUNT_ID, server.url, server=server, _mock=mock, _saved_env=saved)
+    return Session("moto", region, MOTO_ACCOUNT_ID, server.url, server=server, _mock=mock, _saved_env=saved,
+                   credentials=credentials)
 
 
 # Variables that would send the embedded backend's calls elsewhere (another emulator, a real account) or
@@ -361,6 +384,9 @@ def stop() -> None:
             else:
                 os.environ[key] = value
         boto3.DEFAULT_SESSION = None  # clients made after stop() read the restored settings
+
+
+atexit.register(stop)  # the interpreter's exit (kernel shutdown, sys.exit) stops workers and removes their code
 
 
 def cleanup() -> None:

@@ -58,7 +58,7 @@ def install(session: Session) -> None:
     doors.CONFIG.region = session.region
     doors.CONFIG.endpoint_url = session.endpoint_url or ""
     patching.apply(PATCHES)  # moto's API Gateway modules get them when first imported; lab.stop() undoes them
-    session.server.mount("gateway", doors.is_gateway_environ, doors.wsgi_app)
+    session.server.mount("gateway", doors.is_gateway_environ, doors.wsgi_app, public=True)  # like a public API
     session.on_reset(_after_reset)
     session.on_stop(_after_stop)
 

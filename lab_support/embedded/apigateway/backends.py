@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lab_support.core.guard import is_loopback
+from lab_support.core.session import current
 from lab_support.embedded import lambda_ as runtime
 from lab_support.embedded.apigateway.context import CONFIG
 from lab_support.embedded.lambda_.limits import SYNC_REQUEST_LIMIT
@@ -230,7 +231,8 @@ def aws_service_call(uri: str, http_method: str, headers: list[tuple[str, str]],
     host = f"{service}.{region}.amazonaws.com"
     send = {k: v for k, v in headers if k.lower() not in _HOP_BY_HOP}
     send["Host"] = host
-    send["Authorization"] = (f"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20200101/{region}/{service}/aws4_request, "
+    key_id = current().credentials.get("AWS_ACCESS_KEY_ID", "")  # the session's key: its endpoint trusts no other
+    send["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={key_id}/20200101/{region}/{service}/aws4_request, "
                              "SignedHeaders=host, Signature=0")
     url = endpoint_url.rstrip("/") + "/"
     method = (http_method or "POST").upper()
