@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
 from lab_support.course.services.notes import NotesService
@@ -47,3 +52,24 @@ def door(request: pytest.FixtureRequest) -> str:
     ``responses`` mock), loopback ``/restapis/{api}/{stage}/_user_request_/...``, or loopback with the
     execute-api ``Host`` header (tests/test_gateway_rest.py, tests/test_gateway_http.py)."""
     return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[str]:
+    """A loopback HTTP server behind HTTP integrations: echoes the request as JSON (status 200, or N for
+    ``/status/N``, header ``X-Backend: yes``); ``/slow`` sleeps 1 s first."""
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.path.startswith("/slow"):
+            time.sleep(1.0)
+        status = int(request.path.rsplit("/", 1)[1]) if request.path.startswith("/status/") else 200
+        payload = {"method": request.method, "path": request.path, "query": request.args.to_dict(flat=False),
+                   "headers": dict(request.headers), "body": request.get_data(as_text=True)}
+        return Response(json.dumps(payload), status=status, content_type="application/json",
+                        headers={"X-Backend": "yes"})
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 import lab_support as lab
 
 REGION = "us-east-1"
@@ -12,7 +10,6 @@ ACCOUNT = "123456789012"
 
 def lambda_function(aws: lab.Session, name: str, code: str, *, allow: bool = True) -> str:
     """Create (or update) a function from ``code``; with ``allow``, let any API of the account invoke it."""
-    pytest.importorskip("lab_support.embedded.lambda_")
     arn = str(lab.create_function(name, code)["FunctionArn"])
     if allow:
         aws.client("lambda").add_permission(

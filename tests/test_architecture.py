@@ -76,3 +76,35 @@ def test_no_import_error_fallbacks_around_the_package() -> None:
                 guarded.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not guarded, "the package's own modules are imported plainly, never behind `except ImportError`:\n" + \
         "\n".join(guarded)
+
+
+# -- the tests follow the same shape ------------------------------------------------------------------------------
+TESTS = ROOT / "tests"
+
+
+def _fixtures(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.FunctionDef) and any(
+                "fixture" in ast.unparse(d) for d in node.decorator_list):
+            names.add(node.name)
+    return names
+
+
+def test_fixtures_are_defined_once() -> None:
+    """Shared fixtures live in conftest.py; no test module defines a fixture another module (or conftest) has."""
+    seen: dict[str, str] = {name: "conftest.py" for name in _fixtures(TESTS / "conftest.py")}
+    clashes = []
+    for path in sorted(TESTS.glob("test_*.py")):
+        for name in sorted(_fixtures(path)):
+            if name in seen:
+                clashes.append(f"{path.name} defines fixture {name!r}, already in {seen[name]}")
+            seen.setdefault(name, path.name)
+    assert not clashes, "\n".join(clashes)
+
+
+def test_the_package_is_never_importorskipped() -> None:
+    offenders = [f"{p.name}:{n}" for p in sorted(TESTS.glob("*.py"))
+                 for n, line in enumerate(p.read_text().splitlines(), 1)
+                 if "importorskip(" in line and "lab_support" in line and p.name != "test_architecture.py"]
+    assert not offenders, f"the package's own modules are always installed: {offenders}"

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from gateway_support import ACCOUNT, REGION, lambda_function
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
 
@@ -58,24 +51,6 @@ def handler(event, context):
 '''
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[str]:
-    """A loopback HTTP server echoing the request; /slow sleeps 1 s."""
-
-    @Request.application
-    def app(request: Request) -> Response:
-        if request.path.startswith("/slow"):
-            time.sleep(1.0)
-        payload = {"method": request.method, "path": request.path, "query": request.args.to_dict(flat=False),
-                   "body": request.get_data(as_text=True), "headers": dict(request.headers)}
-        return Response(json.dumps(payload), status=201, content_type="application/json")
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 def test_routes_pick_the_most_specific_match_then_default(aws: lab.Session, backend: str, door: str) -> None:
     proxy = {"IntegrationType": "HTTP_PROXY", "IntegrationMethod": "ANY", "PayloadFormatVersion": "1.0"}
     _v2, api_id = http_api(aws, {
@@ -98,7 +73,7 @@ def test_no_route_is_404_not_found(aws: lab.Session, backend: str, door: str) ->
                            stage="prod")
     resp = call(aws, "GET", api_id, "prod", "other", door)
     assert resp.status_code == 404 and resp.json() == {"message": "Not Found"}
-    assert call(aws, "GET", api_id, "prod", "only", door).status_code == 201
+    assert call(aws, "GET", api_id, "prod", "only", door).status_code == 200
 
 
 def test_payload_2_0_event_shape(aws: lab.Session, door: str) -> None:
@@ -212,7 +187,7 @@ def test_access_logs(aws: lab.Session, backend: str) -> None:
     call(aws, "GET", api_id, "dev", "a")  # a stage without access logging writes nothing
     lines = [e["message"] for e in aws.client("logs").filter_log_events(logGroupName="http-access")["events"]]
     assert len(lines) == 2
-    assert lines[0] == f"{resp.headers['Apigw-Requestid']} GET GET /a 201"
+    assert lines[0] == f"{resp.headers['Apigw-Requestid']} GET GET /a 200"
     assert lines[1].endswith(" GET - 404")
 
 

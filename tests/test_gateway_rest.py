@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from gateway_support import ACCOUNT, REGION, lambda_function
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
 from lab_support.embedded import apigateway as gateway
@@ -78,27 +74,6 @@ def handler(event, context):
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
             "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}, "body": json.dumps(event)}
 '''
-
-
-@pytest.fixture(scope="module")
-def backend() -> Iterator[str]:
-    """A loopback HTTP server: echoes the request as JSON; /slow sleeps; /status/N answers N."""
-
-    @Request.application
-    def app(request: Request) -> Response:
-        if request.path.startswith("/slow"):
-            time.sleep(1.0)
-        status = int(request.path.rsplit("/", 1)[1]) if request.path.startswith("/status/") else 200
-        payload = {"method": request.method, "path": request.path, "query": request.args.to_dict(flat=False),
-                   "headers": dict(request.headers), "body": request.get_data(as_text=True)}
-        return Response(json.dumps(payload), status=status, content_type="application/json",
-                        headers={"X-Backend": "yes"})
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 # -- doors, routing, MOCK and mapping templates -------------------------------------------------
