@@ -4,10 +4,13 @@
 
 * moto alone, ``mock_aws(config={"lambda": {"use_docker": False}})``: Invoke only echoes the payload (no code
   runs). "first" = the first invoke after create_function, "warm" = later ones.
+* moto alone with code execution stubbed: moto's own Invoke path (``LambdaBackend.invoke`` ->
+  ``LambdaFunction.invoke`` -> ``_invoke_lambda``) where only the Docker run inside ``_invoke_lambda`` is
+  replaced by returning the event: the baseline the local runtime's warm invoke is compared with.
 * local runtime (``lab.start()``): "cold" = first invoke of a new function (a worker process starts and
   imports the handler), "warm" = later invokes reusing the environment.
 
-Both go through boto3 in this process (moto's in-process mock); prints p50/p99 in ms and the ratios.
+All go through boto3 in this process (moto's in-process mock), one run; prints p50/p99 in ms and the ratios.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import statistics
 from collections.abc import Callable
+from typing import Any
 
 from stats import pct, timed  # bench/stats.py (the script's folder is on sys.path)
 
@@ -48,6 +52,12 @@ def run(make_zip: Callable[[str], bytes], cold_n: int, warm_n: int, prefix: str)
     return cold, warm
 
 
+def stub_invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """moto's ``LambdaFunction._invoke_lambda`` without running code: the log group it ensures, then the event back."""
+    self.logs_backend.ensure_log_group(self.logs_group_name)
+    return (event if isinstance(event, str) else json.dumps(event if event is not None else {})), False, ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", type=int, default=15)
@@ -62,7 +72,18 @@ def main() -> None:
     with mock_aws(config={"lambda": {"use_docker": False}}):
         moto_first, moto_warm = run(lab.lambda_zip, args.cold, args.warm, "moto")
 
-    # 2. the local runtime
+    # 2. moto alone, code execution stubbed out (the ratio's baseline)
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.__dict__["_invoke_lambda"]
+    LambdaFunction._invoke_lambda = stub_invoke_lambda  # type: ignore[method-assign]
+    try:
+        with mock_aws():
+            stub_first, stub_warm = run(lab.lambda_zip, args.cold, args.warm, "stub")
+    finally:
+        LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
+
+    # 3. the local runtime
     lab.start()
     try:
         local_cold, local_warm = run(lab.lambda_zip, args.cold, args.warm, "local")
@@ -70,6 +91,7 @@ def main() -> None:
         lab.stop()
 
     rows = [("moto echo, first invoke", moto_first), ("moto echo, warm", moto_warm),
+            ("moto stubbed, first invoke", stub_first), ("moto stubbed, warm", stub_warm),
             ("local runtime, cold start", local_cold), ("local runtime, warm", local_warm)]
     print(f"{'':28} {'n':>5} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
     for label, samples in rows:
@@ -80,6 +102,8 @@ def main() -> None:
           f"p99 x{pct(local_cold, .99) / pct(moto_first, .99):.1f}")
     print(f"warm / moto warm  : p50 x{pct(local_warm, .5) / pct(moto_warm, .5):.1f}, "
           f"p99 x{pct(local_warm, .99) / pct(moto_warm, .99):.1f}")
+    print(f"warm / moto stubbed warm: p50 x{pct(local_warm, .5) / pct(stub_warm, .5):.1f}, "
+          f"p99 x{pct(local_warm, .99) / pct(stub_warm, .99):.1f}")
 
 
 if __name__ == "__main__":

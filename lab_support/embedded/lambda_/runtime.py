@@ -25,7 +25,6 @@ import base64
 import contextlib
 import json
 import math
-import queue
 import random
 import threading
 import time
@@ -123,6 +122,25 @@ class InvalidParameterValue(InvokeError):
 
     code = "InvalidParameterValueException"
     status = 400
+
+
+class TooManyRequests(InvokeError):
+    """No execution environment is available (``TooManyRequestsException``, HTTP 429), answered at once.
+
+    Lambda's message is "Rate Exceeded." and ``Reason`` says which limit: ``ReservedFunctionConcurrentInvocationLimitExceeded``
+    (the function's reserved concurrency) or ``ConcurrentInvocationLimitExceeded`` (the account's concurrency;
+    here the local caps of :mod:`.pool`). https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+    (errors, "TooManyRequestsException", HTTP 429) and the ``Reason`` enum of the API's ``TooManyRequestsException``;
+    the message as Lambda returns it: https://repost.aws/knowledge-center/lambda-troubleshoot-throttling.
+    """
+
+    code = "TooManyRequestsException"
+    status = 429
+    MESSAGE = "Rate Exceeded."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self.MESSAGE)
+        self.reason = reason
 
 
 # -- state shared by the runtime ------------------------------------------------------------------------
@@ -363,7 +381,11 @@ def execute(
     client_context: Any = None,
     request_id: str | None = None,
 ) -> Invocation:
-    """Run one synchronous invocation of ``fn`` (a moto LambdaFunction version) in an execution environment."""
+    """Run one synchronous invocation of ``fn`` (a moto LambdaFunction version) in an execution environment.
+
+    Raises :class:`TooManyRequests` at once when no environment can be had (reserved concurrency or the
+    pool's caps), as Lambda answers a synchronous invocation it cannot run.
+    """
     rid = request_id or str(uuid.uuid4())
     version = executed_version(fn)
     if not pool_mod.python_runtime(fn.run_time) or getattr(fn, "package_type", "Zip") != "Zip":
@@ -377,7 +399,10 @@ def execute(
     with pending():
         spec = spec_for(fn)
         runtime_pool = get_pool()
-        env, cold = runtime_pool.acquire(spec)
+        try:
+            env, cold = runtime_pool.acquire(spec, reserved=reserved_concurrency(fn))
+        except pool_mod.Throttled as err:
+            raise TooManyRequests(err.reason) from None
         healthy = False
         try:
             result = _run_in(session, fn, spec, env, cold, payload, invoked_arn, client_context, rid)
@@ -386,9 +411,69 @@ def execute(
             runtime_pool.release(env, healthy=healthy)
         events: list[tuple[int, str]] = result["events"]
         _write_logs(fn, env.log_stream, events, new_stream=cold)
-        text = "".join(message + "\n" for _ts, message in events).encode()
-        log_result = base64.b64encode(text[-TAIL_BYTES:]).decode() if log_type == "Tail" else None
+        log_result = None
+        if log_type == "Tail":
+            text = "".join(message + "\n" for _ts, message in events).encode()
+            log_result = base64.b64encode(text[-TAIL_BYTES:]).decode()
         return Invocation(200, result["payload"], result["function_error"], log_result, version, rid)
+
+
+def reserved_concurrency(fn: Any) -> int | None:
+    """The function's reserved concurrency (``PutFunctionConcurrency``), shared by all its versions; None if unset.
+
+    moto keeps it on the ``$LATEST`` object (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+    """
+    latest = fn
+    if str(fn.version) != "$LATEST":
+        with contextlib.suppress(Exception):
+            latest = backend_for(fn.account_id, fn.region).get_function(fn.function_name)
+    value = getattr(latest, "reserved_concurrency", None)
+    return None if value is None or value == "" else int(value)
+
+
+class _Logs:
+    """One invocation's log events, at most ``cap`` bytes (the worker caps its own output too; this bounds
+    what the kernel keeps whatever the worker sends)."""
+
+    def __init__(self, cap: int) -> None:
+        self.events: list[tuple[int, str]] = []
+        self.cap = cap
+        self.used = 0
+        self.dropped = 0
+        self.worker_dropped = 0  # reported by the worker (its own cap), per phase
+        self._phase_dropped = 0
+
+    def add(self, ts: int, message: str) -> None:
+        size = len(message) + 1
+        if self.used + size > self.cap:
+            self.dropped += size
+            return
+        self.used += size
+        self.events.append((ts, message))
+
+    def runtime(self, message: str) -> None:
+        """A line of the runtime itself (START, END, REPORT, errors): never dropped."""
+        self.events.append((_now_ms(), message))
+
+    def worker_reports(self, dropped: int) -> None:
+        """The worker's running count of dropped bytes in its current phase."""
+        self._phase_dropped = dropped
+
+    def next_phase(self) -> None:
+        self.worker_dropped += self._phase_dropped
+        self._phase_dropped = 0
+
+    def close(self) -> None:
+        self.next_phase()
+        total = self.dropped + self.worker_dropped
+        if total:
+            self.runtime(f"[…] {total} bytes dropped (the local runtime keeps {pool_mod.LOG_CAP_BYTES} bytes of "
+                         "log output per invocation)")
+            self.dropped = self.worker_dropped = 0
+
+
+# Every MEMORY_POLL_SECONDS while waiting for a frame the worker's peak RSS is compared with MemorySize.
+MEMORY_POLL_SECONDS = 0.02
 
 
 def _run_in(
@@ -402,146 +487,179 @@ def _run_in(
     client_context: Any,
     rid: str,
 ) -> dict[str, Any]:
-    """Cold start if needed, then the invocation; returns payload, function_error, log events, healthy."""
-    events: list[tuple[int, str]] = []
+    """Cold start if needed, then the invocation; returns payload, function_error, log events, healthy.
+
+    Everything, including collecting the logs, happens before the invocation's wall-clock deadline: a
+    handler that runs past its timeout is answered ``Sandbox.Timedout`` right at the deadline.
+
+    Init phase: Lambda gives a regular Init 10 s whatever the function's timeout and, when it takes longer,
+    retries it inside the first invocation under the function's timeout
+    (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html). Here the init runs once,
+    under the function's timeout, and a stuck init is reported as that timeout ("Task timed out after
+    <Timeout> seconds", REPORT ``Duration`` = Timeout, ``Status: timeout``), as Lambda reports it in the end.
+    """
+    logs = _Logs(2 * pool_mod.LOG_CAP_BYTES + 64 * 1024)
     init_ms: float | None = None
     killed_for_memory = False
-    max_mem = 0.0
+    peak = 0.0
+    status: str | None = None
+    error_type: str | None = None
 
-    def fail(error: dict[str, Any], status: str | None, healthy: bool = False) -> dict[str, Any]:
-        return {"payload": json.dumps(error).encode(), "function_error": "Unhandled", "healthy": healthy,
-                "events": events, "status": status}
+    def fail(error: dict[str, Any], healthy: bool = False) -> dict[str, Any]:
+        return {"payload": json.dumps(error).encode(), "function_error": "Unhandled", "healthy": healthy}
 
+    outcome: dict[str, Any] | None = None
+    t0 = time.perf_counter()
     if cold:
         task_root = str(get_pool().code_dir(spec.code_sha256, getattr(fn, "code_bytes", b"") or b""))
         env.start(worker_env(session, fn, spec, env.log_stream, task_root), task_root)
-        frame, killed_for_memory, max_mem = _wait_frame(env, time.monotonic() + pool_mod.INIT_TIMEOUT_SECONDS, spec)
-        events.extend(env.take_logs())
-        init_frame = frame
-    else:
-        init_frame = None
-
-    start_ms = _now_ms()
-    t0 = time.perf_counter()
-    events.append((start_ms, f"START RequestId: {rid} Version: {spec.version}"))
-
-    outcome: dict[str, Any]
-    status: str | None = None
-    error_type: str | None = None
-    if init_frame is not None and init_frame.get("type") != "init":  # died or timed out during init
-        if init_frame.get("type") == "timeout":
-            error = {"errorType": "Sandbox.Timedout",
-                     "errorMessage": f"RequestId: {rid} Error: Task timed out after "
-                                     f"{pool_mod.INIT_TIMEOUT_SECONDS:.2f} seconds"}
-            status, error_type = "timeout", None
-        else:
-            error_type = "Runtime.OutOfMemory" if killed_for_memory else "Runtime.ExitError"
-            reason = "Runtime exited with error: signal: killed" if killed_for_memory else _exit_reason(env.exit_code())
-            error = {"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"}
-            events.append((_now_ms(), f"RequestId: {rid} Error: {reason}\n{error_type}"))
-            status = "error"
-        outcome = fail(error, status)
-    elif init_frame is not None and not init_frame.get("ok"):
-        init_ms = float(init_frame.get("init_ms", 0.0))
-        error = dict(init_frame.get("error") or {})
-        error_type = str(error.get("errorType", ""))
-        status = "error"
-        outcome = fail(error, status)
-    else:
-        if init_frame is not None:
-            init_ms = float(init_frame.get("init_ms", 0.0))
-        deadline_ms = start_ms + int(spec.timeout_s * 1000)
-        sent = env.send({"type": "invoke", "request_id": rid, "payload": payload.decode("utf-8", "replace"),
-                         "deadline_ms": deadline_ms, "invoked_function_arn": invoked_arn,
-                         "client_context": client_context})
-        frame = {"type": "eof"} if not sent else None
-        if frame is None:
-            frame, killed_for_memory, mem = _wait_frame(env, time.monotonic() + spec.timeout_s, spec)
-            max_mem = max(max_mem, mem)
-        time.sleep(0)  # let the reader threads append the last log frames
-        events.extend(_drain_logs(env))
-        if frame.get("type") == "result" and frame.get("ok"):
-            body = str(frame.get("payload", "")).encode()
-            if len(body) > SYNC_RESPONSE_LIMIT:
-                error = {"errorMessage": response_too_large_message(SYNC_RESPONSE_LIMIT),
-                         "errorType": "Function.ResponseSizeTooLarge"}
-                outcome = fail(error, "error", healthy=True)
-                error_type, status = "Function.ResponseSizeTooLarge", "error"
-            else:
-                outcome = {"payload": body, "function_error": None, "healthy": True, "events": events}
-        elif frame.get("type") == "result":
-            outcome = fail(dict(frame.get("error") or {}), None, healthy=True)
-        elif frame.get("type") == "timeout":
+        how, init, _body, killed_for_memory, peak = _wait_frame(env, time.monotonic() + spec.timeout_s, spec,
+                                                                b"I", rid, logs)
+        start_ms = _now_ms()
+        logs.runtime(f"START RequestId: {rid} Version: {spec.version}")
+        if how == "timeout":
             env.kill()
             message = f"Task timed out after {spec.timeout_s:.2f} seconds"
-            events.append((_now_ms(), f"{_iso(_now_ms())} {rid} {message}"))
-            error = {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"}
+            logs.runtime(f"{_iso(_now_ms())} {rid} {message}")
+            outcome = fail({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"})
             status = "timeout"
-            outcome = fail(error, status)
-        else:  # the process ended: sys.exit / os._exit / crash / killed for memory
-            error_type = "Runtime.OutOfMemory" if killed_for_memory else "Runtime.ExitError"
-            reason = "Runtime exited with error: signal: killed" if killed_for_memory else _exit_reason(env.exit_code())
-            events.extend(_drain_logs(env))
-            events.append((_now_ms(), f"RequestId: {rid} Error: {reason}\n{error_type}"))
-            error = {"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"}
+        elif how == "eof":
+            error_type, reason = _ended(env, killed_for_memory)
+            logs.runtime(f"RequestId: {rid} Error: {reason}\n{error_type}")
+            outcome = fail({"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"})
             status = "error"
-            outcome = fail(error, status)
+        else:
+            assert init is not None
+            init_ms = float(init.get("init_ms", 0.0))
+            logs.next_phase()
+            if not init.get("ok"):
+                error = dict(init.get("error") or {})
+                error_type, status = str(error.get("errorType", "")), "error"
+                outcome = fail(error)
+        t0 = time.perf_counter()
+    else:
+        start_ms = _now_ms()
+        logs.runtime(f"START RequestId: {rid} Version: {spec.version}")
+
+    if outcome is None:
+        deadline_ms = start_ms + int(spec.timeout_s * 1000)
+        deadline = time.monotonic() + spec.timeout_s
+        sent = env.send(b"V", {"request_id": rid, "deadline_ms": deadline_ms, "invoked_function_arn": invoked_arn,
+                               "client_context": client_context}, payload)
+        how, result, body, oom, mem = _wait_frame(env, deadline, spec, b"R", rid, logs) if sent else \
+            ("eof", None, b"", False, 0.0)
+        killed_for_memory, peak = oom, max(peak, mem)
+        if how == "frame" and result is not None and result.get("ok"):
+            if len(body) > SYNC_RESPONSE_LIMIT:
+                error_type, status = "Function.ResponseSizeTooLarge", "error"
+                outcome = fail({"errorMessage": response_too_large_message(SYNC_RESPONSE_LIMIT),
+                                "errorType": error_type}, healthy=True)
+            else:
+                outcome = {"payload": body, "function_error": None, "healthy": True}
+        elif how == "frame" and result is not None:
+            outcome = fail(dict(result.get("error") or {}), healthy=True)
+        elif how == "timeout":
+            env.kill()
+            message = f"Task timed out after {spec.timeout_s:.2f} seconds"
+            logs.runtime(f"{_iso(_now_ms())} {rid} {message}")
+            outcome = fail({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"})
+            status = "timeout"
+        else:  # the process ended: sys.exit / os._exit / crash / killed for memory
+            error_type, reason = _ended(env, killed_for_memory)
+            logs.runtime(f"RequestId: {rid} Error: {reason}\n{error_type}")
+            outcome = fail({"errorType": error_type, "errorMessage": f"RequestId: {rid} Error: {reason}"})
+            status = "error"
 
     duration = (time.perf_counter() - t0) * 1000
     if status == "timeout":
-        duration = max(duration, spec.timeout_s * 1000)
-    _rss, hwm = env.memory_mb()
-    max_mem = max(max_mem, hwm)
+        duration = spec.timeout_s * 1000
+    logs.close()
     end_ms = _now_ms()
-    events.append((end_ms, f"END RequestId: {rid}"))
+    logs.runtime(f"END RequestId: {rid}")
     # Billed Duration includes the Init phase (python-logging.html example: 15.74 + 130.49 ms -> 147 ms)
     billed = math.ceil(duration + (init_ms or 0.0))
     report = (f"REPORT RequestId: {rid}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms\t"
-              f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {math.ceil(max_mem)} MB\t")
+              f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {math.ceil(peak)} MB\t")
     if init_ms is not None:
         report += f"Init Duration: {init_ms:.2f} ms\t"
     if status is not None:
         report += f"Status: {status}\t"
         if error_type:
             report += f"Error Type: {error_type}\t"
-    events.append((end_ms, report))
-    outcome["events"] = events
+    logs.events.append((end_ms, report))
+    outcome["events"] = logs.events
     return outcome
 
 
-def _drain_logs(env: pool_mod.Environment) -> list[tuple[int, str]]:
-    """Log frames that arrived so far; waits briefly for the stderr pipe (C-level output) to catch up."""
-    time.sleep(0.002)
-    return env.take_logs()
+def _ended(env: pool_mod.Environment, killed_for_memory: bool) -> tuple[str, str]:
+    """(errorType, reason) for a worker that ended: killed for memory, or exited / crashed."""
+    if killed_for_memory:
+        return "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+    code = env.exit_code()
+    return "Runtime.ExitError", _exit_reason(code)
 
 
-def _wait_frame(env: pool_mod.Environment, deadline: float, spec: pool_mod.Spec) -> tuple[dict[str, Any], bool, float]:
-    """Next init/result frame, or {"type": "timeout"} / {"type": "eof"}; polls memory while waiting.
+def _wait_frame(
+    env: pool_mod.Environment, deadline: float, spec: pool_mod.Spec, want: bytes, rid: str, logs: _Logs
+) -> tuple[str, dict[str, Any] | None, bytes, bool, float]:
+    """Collect log frames until the init (``want=b"I"``) or the result (``b"R"`` for ``rid``) frame.
 
-    Returns (frame, killed_for_memory, peak MB seen).
+    Returns ``(how, head, body, killed_for_memory, peak MB)`` with ``how`` = "frame", "timeout" (the
+    deadline passed) or "eof" (the worker ended, or was killed here for going over MemorySize). A result
+    frame of another request id (e.g. written by a process the handler forked) is dropped.
     """
     peak = 0.0
+    next_poll = time.monotonic() + MEMORY_POLL_SECONDS
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return {"type": "timeout"}, False, peak
-        try:
-            frame = env.frames.get(timeout=min(0.02, remaining))
-        except queue.Empty:
-            pass
-        else:
+        now = time.monotonic()
+        if now >= deadline:
+            return "timeout", None, b"", False, peak
+        frames = env.read_frames(min(deadline, next_poll) - now)
+        if frames is None:
+            return "eof", None, b"", False, peak
+        found: tuple[dict[str, Any], bytes] | None = None
+        for kind, head, body in frames:
+            if kind == b"L":
+                logs.add(int(head or 0), body.decode("utf-8", "replace"))
+            elif kind == b"D":
+                logs.worker_reports(int(head or 0))
+            elif kind == want and found is None:
+                info = json.loads(head)
+                if want == b"R" and info.get("request_id") != rid:
+                    continue  # stale: not this invocation's answer
+                found = info, body
+        if found is not None:
             # A spike shorter than one poll still went over MemorySize (the peak RSS says so): Lambda would
             # have killed the process, so the result does not count.
-            over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
-            if over and frame.get("type") in ("result", "init"):
+            peak = max(peak, float(found[0].get("max_rss_kb", 0)) / 1024)
+            if peak > spec.memory_mb:
                 env.kill()
-                return {"type": "eof"}, True, max(peak, hwm)
-            return frame, False, max(peak, hwm)
-        over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
-        peak = max(peak, hwm)
-        if over:
-            env.kill()
-            return {"type": "eof"}, True, peak
+                return "eof", None, b"", True, peak
+            return "frame", found[0], found[1], False, peak
+        if time.monotonic() >= next_poll:
+            over, hwm = pool_mod.rss_limit_exceeded(env, spec.memory_mb)
+            peak = max(peak, hwm)
+            if over:
+                env.kill()
+                return "eof", None, b"", True, peak
+            next_poll = time.monotonic() + MEMORY_POLL_SECONDS
+
+
+# CloudWatch Logs' event size quota: 256 KB at most, counted as the message's UTF-8 bytes plus 26 bytes
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html; PutLogEvents: "Each log
+# event can be no larger than 256 KB"). Longer lines are cut to fit.
+CLOUDWATCH_EVENT_BYTES = 256 * 1024
+CLOUDWATCH_EVENT_OVERHEAD = 26
+
+
+def _fit_event(message: str) -> str:
+    limit = CLOUDWATCH_EVENT_BYTES - CLOUDWATCH_EVENT_OVERHEAD
+    if len(message) * 4 <= limit:  # cannot be over the limit: skip encoding
+        return message
+    data = message.encode("utf-8")
+    if len(data) <= limit:
+        return message
+    return data[:limit].decode("utf-8", "ignore")
 
 
 def _write_logs(fn: Any, stream: str, events: list[tuple[int, str]], *, new_stream: bool) -> None:
@@ -554,6 +672,6 @@ def _write_logs(fn: Any, stream: str, events: list[tuple[int, str]], *, new_stre
             backend.ensure_log_group(group)
             if stream not in backend.groups[group].streams:
                 backend.create_log_stream(group, stream)
-            backend.put_log_events(group, stream, [{"timestamp": ts, "message": msg} for ts, msg in ordered])
+            backend.put_log_events(group, stream, [{"timestamp": ts, "message": _fit_event(msg)} for ts, msg in ordered])
         except Exception:  # logs must never break an invocation (e.g. the group was deleted meanwhile)
             pass
