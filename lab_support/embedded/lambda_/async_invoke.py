@@ -38,6 +38,11 @@ from lab_support.embedded.lambda_.invoker import Outcome, invoke_sync
 DEFAULT_MAX_RETRIES = 2
 RETRY_DELAYS_AWS_SECONDS = (60.0, 120.0)
 DEFAULT_MAX_EVENT_AGE = 21600
+# A throttled attempt (429) goes back to the queue without counting as a retry: "The retry interval increases
+# exponentially from 1 second after the first attempt to a maximum of 5 minutes", for up to the event's maximum
+# age (invocation-async-error-handling.html).
+THROTTLE_FIRST_DELAY_AWS_SECONDS = 1.0
+THROTTLE_MAX_DELAY_AWS_SECONDS = 300.0
 WORKERS = 4
 
 
@@ -54,6 +59,7 @@ class _Event:
     attempts: int = field(compare=False, default=0)
     last: Outcome | None = field(compare=False, default=None)
     running: float = field(compare=False, default=0.0)  # local seconds spent inside the function
+    throttles: int = field(compare=False, default=0)  # attempts refused with 429 (not counted as retries)
 
     def age_aws(self) -> float:
         """The event's age in AWS seconds: waiting time runs on the fast clock, function time does not."""
@@ -138,7 +144,7 @@ class AsyncEngine:
             return
         max_age = float(config.get("MaximumEventAgeInSeconds", DEFAULT_MAX_EVENT_AGE))
         max_retries = int(config.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES))
-        if event.attempts and event.age_aws() > max_age:
+        if (event.attempts or event.throttles) and event.age_aws() > max_age:
             timeline.record("async.expired", event.function_name, request_id=event.request_id,
                             attempts=event.attempts,
                             note=f"event older than MaximumEventAgeInSeconds {clock.describe(max_age)}")
@@ -149,7 +155,12 @@ class AsyncEngine:
         began = time.monotonic()
         try:
             outcome = invoke_sync(event.function_name, event.payload, event.qualifier, request_id=event.request_id)
-        except Exception as err:  # deleted meanwhile, runtime refused…: a failed attempt
+        except Exception as err:
+            if getattr(err, "code", None) == "TooManyRequestsException":  # throttled: back to the queue
+                event.attempts -= 1
+                self._requeue_throttled(event, max_age)
+                return
+            # deleted meanwhile, runtime refused…: a failed attempt
             outcome = Outcome(500, json.dumps({"errorMessage": str(err), "errorType": type(err).__name__}).encode(),
                               "Unhandled", event.qualifier or "$LATEST", util.new_request_id())
         event.running += time.monotonic() - began
@@ -170,6 +181,19 @@ class AsyncEngine:
         note = f"retry {retry} after {clock.describe(delay)}"
         timeline.record("async.retry_scheduled", event.function_name, request_id=event.request_id, retry=retry,
                         delay_aws=delay, delay_local=clock.local_seconds(delay), note=note)
+        event.due = time.monotonic() + clock.local_seconds(delay)
+        with self._cond:
+            heapq.heappush(self._heap, event)
+            self._cond.notify()
+
+    def _requeue_throttled(self, event: _Event, max_age: float) -> None:
+        """Run the event again later, 1 s then doubling up to 5 min (AWS time), while it is young enough."""
+        event.throttles += 1
+        delay = min(THROTTLE_FIRST_DELAY_AWS_SECONDS * 2 ** (event.throttles - 1), THROTTLE_MAX_DELAY_AWS_SECONDS)
+        if event.age_aws() + delay > max_age:
+            delay = max(0.0, max_age - event.age_aws()) + 1e-3 * clock.time_scale()
+        timeline.record("async.throttled", event.function_name, request_id=event.request_id,
+                        throttles=event.throttles, note=f"throttled (429): again after {clock.describe(delay)}")
         event.due = time.monotonic() + clock.local_seconds(delay)
         with self._cond:
             heapq.heappush(self._heap, event)

@@ -30,19 +30,23 @@ from urllib.parse import unquote
 
 from lab_support.core import patching
 from lab_support.embedded.iam.policy import Decision, resource_policy_decision
-from lab_support.embedded.lambda_ import invocation, runtime
+from lab_support.embedded.lambda_ import invocation, runtime, runtimes
 
 _SESSION: Any = None
 
 
 def _header(headers: Any, name: str, default: str | None = None) -> str | None:
-    if not headers:
+    if headers is None:
         return default
     getter = getattr(headers, "get", None)
     if getter is None:
         return default
     value = getter(name)
     if value is None:
+        from werkzeug.datastructures import Headers
+
+        if isinstance(headers, Headers):  # moto's request headers: lookups already ignore case
+            return default
         lowered = name.lower()
         for key in list(headers.keys()):
             if str(key).lower() == lowered:
@@ -66,6 +70,9 @@ def _client_error(err: runtime.InvokeError) -> Exception:
 
     exc = LambdaClientError(err.code, err.message)
     exc.code = err.status
+    reason = getattr(err, "reason", None)
+    if reason:  # TooManyRequestsException carries Reason and Type (API_Invoke.html)
+        exc.description = json.dumps({"__type": err.code, "message": err.message, "Reason": reason, "Type": "User"})
     return exc
 
 
@@ -195,6 +202,7 @@ def _wrap_create_function(original: Any) -> Any:
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         from moto.awslambda.exceptions import InvalidRoleFormat
 
+        runtimes.check(spec.get("Runtime"), spec.get("PackageType"))  # unknown, blocked or not Python: AWS's 400
         role = spec.get("Role")
         if role and re.match(InvalidRoleFormat.pattern, role):  # moto reports a malformed ARN itself
             _check_role(self, role)
@@ -205,6 +213,8 @@ def _wrap_create_function(original: Any) -> Any:
 
 def _wrap_update_function_configuration(original: Any) -> Any:
     def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        if "Runtime" in body:
+            runtimes.check(body["Runtime"])
         if body.get("Role"):
             _check_role(self, body["Role"])
         return original(self, function_name, qualifier, body)
