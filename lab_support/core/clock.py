@@ -15,7 +15,10 @@ Everything printed about a delay says both times, e.g.
 
 from __future__ import annotations
 
+import random
 import sys
+import threading
+import time
 
 DEFAULT_TIME_SCALE = 60.0
 
@@ -44,3 +47,45 @@ def aws_seconds(local: float) -> float:
 def describe(aws_secs: float) -> str:
     """``"60 s (AWS time) = 1.0 s here"``: a delay in both clocks, for anything printed."""
     return f"{aws_secs:g} s (AWS time) = {local_seconds(aws_secs):.1f} s here"
+
+
+# -- the course clock and the course's random source ------------------------------------------------------------
+# Features whose behaviour depends on time or chance (authorizer result caches, token buckets, quota periods,
+# canary routing, WAF rate windows and sampling, alarm periods) read these two, never time.time() or random
+# directly, so a notebook can make them quick (advance() instead of waiting) and its stored outputs stable
+# (seed()).
+_OFFSET = 0.0
+_OFFSET_LOCK = threading.Lock()
+_RANDOM = random.Random(0)
+
+
+def now() -> float:
+    """The course clock, in seconds since the epoch: the wall clock plus every :func:`advance` so far."""
+    return time.time() + _OFFSET
+
+
+def advance(seconds: float) -> float:
+    """Move the course clock forward by ``seconds`` (caches expire, buckets refill, periods end) and return it."""
+    global _OFFSET
+    if seconds < 0:
+        raise ValueError("the course clock only moves forward")
+    with _OFFSET_LOCK:
+        _OFFSET += float(seconds)
+    return now()
+
+
+def reset_clock() -> None:
+    """Back to the wall clock (``lab.reset()`` does this)."""
+    global _OFFSET
+    with _OFFSET_LOCK:
+        _OFFSET = 0.0
+
+
+def rng() -> random.Random:
+    """The course's random source (canary routing, sampling): seeded, so runs repeat. See :func:`seed`."""
+    return _RANDOM
+
+
+def seed(value: int) -> None:
+    """Re-seed the course's random source (``lab.reset()`` seeds it with 0)."""
+    _RANDOM.seed(value)

@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from lab_support.core import guard, patching, urls
+from lab_support.core import clock, guard, patching, urls
 from lab_support.core.errors import CredentialsMissing, LabError, NotStarted
 from lab_support.core.server import EmbeddedServer
 from lab_support.core.tags import tag_list, tags
@@ -356,6 +356,8 @@ def reset() -> Session:
     if session.backend != "moto":
         raise LabError("reset() only empties the embedded account.", "on a real account use lab.cleanup().")
     session._mock.reset()
+    clock.reset_clock()
+    clock.seed(0)
     session._tracked.clear()
     for callback in list(session._on_reset):
         callback()
