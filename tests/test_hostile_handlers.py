@@ -324,3 +324,38 @@ def test_stuck_init_honours_the_function_timeout(hostile: lab.Session) -> None:
     assert body["errorMessage"].endswith("Error: Task timed out after 2.00 seconds")
     report = base64.b64decode(response["LogResult"]).decode().strip().split("\n")[-1]
     assert "\tDuration: 2000.00 ms\t" in report and "Status: timeout" in report
+
+
+# -- 7. a handler's reach: loopback only, its own home, a minimal environment -----------------------------
+REACH = '''
+import os, socket, urllib.request
+
+def handler(event, context):
+    out = {"home": os.environ.get("HOME"), "task": os.environ.get("LAMBDA_TASK_ROOT"),
+           "jupyter": sorted(k for k in os.environ if k.startswith(("JPY", "JUPYTER", "LAB_")))}
+    try:
+        socket.create_connection(("203.0.113.7", 443), timeout=2)  # TEST-NET-3: never a real host
+        out["internet"] = "connected"
+    except OSError as err:
+        out["internet"] = f"{type(err).__name__}: {err}"
+    try:
+        urllib.request.urlopen("http://example.com/", timeout=2)
+        out["dns"] = "resolved"
+    except OSError as err:
+        out["dns"] = str(err)
+    with socket.create_connection(("127.0.0.1", int(event["port"])), timeout=2):
+        out["loopback"] = "ok"
+    return out
+'''
+
+
+def test_handlers_reach_only_loopback_from_their_own_home(hostile: lab.Session, monkeypatch: Any) -> None:
+    monkeypatch.setenv("JUPYTER_TOKEN", "not-for-handlers")
+    lab.create_function("reach", REACH)
+    _response, out = call(hostile, "reach", {"port": hostile.server.port})
+    assert out["home"] == out["task"]  # ~/.aws/credentials of the student is out of reach
+    assert out["jupyter"] == []
+    assert out["internet"].startswith("NetworkGuardError: lab_support network guard: this handler may only reach")
+    assert "LAB_HANDLER_INTERNET=1" in out["internet"]
+    assert "network guard" in out["dns"]
+    assert out["loopback"] == "ok"

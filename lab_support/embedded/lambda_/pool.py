@@ -485,6 +485,6 @@ def python_runtime(runtime: str | None) -> bool:
 
 
 def clean_env(base: dict[str, str]) -> dict[str, str]:
-    """Environment for a worker: only what Lambda sets plus PATH/HOME/locale, never the kernel's secrets."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
+    """Environment for a worker: only what Lambda sets plus PATH and locale, never the kernel's secrets or HOME."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
     return {**keep, **base}

@@ -25,6 +25,7 @@ import base64
 import contextlib
 import json
 import math
+import os
 import random
 import threading
 import time
@@ -313,6 +314,10 @@ def _role_credentials(role_arn: str, function_name: str) -> dict[str, str]:
     return dict(credentials_for_role(role_arn, session_name=function_name))
 
 
+# Set to "1" in the kernel's environment (before lab.start()) to let handlers reach the internet.
+HANDLER_INTERNET_SWITCH = "LAB_HANDLER_INTERNET"
+
+
 def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task_root: str) -> dict[str, str]:
     """Environment variables of an execution environment.
 
@@ -341,6 +346,10 @@ def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
+            # The task folder is the handler's home: ~/.aws/credentials and the rest of the student's home
+            # stay out of reach. Handlers reach only loopback unless LAB_HANDLER_INTERNET=1 (worker.py).
+            "HOME": task_root,
+            "_LAB_NETWORK": "any" if os.environ.get(HANDLER_INTERNET_SWITCH) == "1" else "loopback",
         }
     )
     if "AWS_ACCESS_KEY_ID" in env:

@@ -566,6 +566,66 @@ def _invoke(request_handler: Any, head: dict[str, Any], body: bytes) -> None:
     _send_json(b"R", result, payload if error is None else b"")
 
 
+class NetworkGuardError(ConnectionRefusedError):
+    """A handler reached for an address off this machine while the course promises to stay offline."""
+
+
+_LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+
+
+def _is_loopback(host: Any) -> bool:
+    import ipaddress
+
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host).strip("[]").lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard_network() -> None:
+    """Loopback only, as in the kernel (``lab_support/core/guard.py``): a handler that reaches for another
+    address gets a clear :class:`NetworkGuardError` at once, instead of a hang or a silent trip to the internet.
+    The kernel's ``LAB_HANDLER_INTERNET=1`` (set before ``lab.start()``) turns this off for a course that wants
+    handlers online."""
+    import socket
+
+    def refuse(host: Any, port: Any) -> NetworkGuardError:
+        return NetworkGuardError(
+            f"lab_support network guard: this handler may only reach this machine (loopback), not {host}:{port}. "
+            "The course runs offline; set LAB_HANDLER_INTERNET=1 before lab.start() to let handlers go online.")
+
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    original_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: Any, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise refuse(address[0], address[1])
+
+    def connect(sock: Any, address: Any) -> Any:
+        check(sock, address)
+        return original_connect(sock, address)
+
+    def connect_ex(sock: Any, address: Any) -> Any:
+        check(sock, address)
+        return original_connect_ex(sock, address)
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_loopback(host):
+            raise refuse(host, port)
+        return original_getaddrinfo(host, port, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+
+
 def _harden(lifeline_fd: int) -> None:
     """Parent-death signal, SIGTERM handler, watchdog thread, fork hook (see the module docstring)."""
     global _parent_pid, _lifeline_fd
@@ -589,6 +649,8 @@ def main() -> None:
     init_timeout = float(args[2]) if len(args) > 2 else 10.0
     del sys.argv[1:]
     _harden(lifeline_fd)
+    if os.environ.pop("_LAB_NETWORK", "loopback") != "any":
+        _guard_network()
 
     # The protocol keeps the original stdin/stdout (as non-inheritable duplicates); fds 1 and 2 now go to a
     # pipe read by this process (C-level output, child processes), fd 0 is /dev/null.
