@@ -24,7 +24,7 @@ from typing import Any
 
 from lab_support.core import patching
 from lab_support.core.session import Session
-from lab_support.embedded.apigateway import backends, doors, logs, rest, v2_deployments
+from lab_support.embedded.apigateway import backends, doors, logs, rest, usage_plans, v2_deployments
 from lab_support.embedded.apigateway import patch_operations as patch_ops
 from lab_support.embedded.apigateway.backends import register_private_backend
 from lab_support.embedded.apigateway.doors import URL_RE, handle, responses_callback
@@ -97,6 +97,7 @@ def _unregister_responses(ours: list[Any]) -> None:
 def _after_reset() -> None:
     rest.reset()
     v2_deployments.reset()
+    usage_plans.reset()
     logs.reset()
     backends.clear_private_backends()
     patching.renew(PATCHES)  # moto's reset empties the responses registry: register the callbacks again
@@ -160,6 +161,7 @@ PATCHES = patching.group("gateway", [
                    signature=["self"], why="quick create (`Target=`): route, integration and `$default` stage"),
     *v2_deployments.PATCHES,
     *patch_ops.PATCHES,
+    *usage_plans.PATCHES,
 ])
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import http_api, integrations, logs, rest
+from lab_support.embedded.apigateway import http_api, integrations, logs, rest, usage_plans
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, REST_DEFAULT_TIMEOUT_MS, trace_id
 from lab_support.embedded.apigateway.context import (
@@ -356,6 +356,7 @@ REST_REQUEST: tuple[Handler, ...] = (
     route_rest_method,
     check_resource_policy,
     log_method_request,
+    usage_plans.enforce,
     validate_request,
     map_integration_request,
     call_integration,

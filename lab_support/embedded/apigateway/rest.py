@@ -35,11 +35,19 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str]] = {
     # A Lambda proxy error or malformed proxy response: 502 {"message": "Internal server error"}
     # (https://repost.aws/knowledge-center/malformed-502-api-gateway). It is customised through DEFAULT_5XX.
     "DEFAULT_5XX": (502, "Internal server error"),
+    # API keys and usage plans (embedded/apigateway/usage_plans.py): a missing, disabled or unlisted key is
+    # 403 {"message":"Forbidden"}; throttling 429 {"message":"Too Many Requests"}; a used-up quota 429
+    # {"message":"Limit Exceeded"} (https://repost.aws/knowledge-center/api-gateway-429-limit, "429 Too Many
+    # Requests" or "Limit Exceeded"; types and statuses on the supported-gateway-response-types page above).
+    "INVALID_API_KEY": (403, "Forbidden"),
+    "THROTTLED": (429, "Too Many Requests"),
+    "QUOTA_EXCEEDED": (429, "Limit Exceeded"),
 }
 _DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 _ERROR_TYPES = {"MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
                 "BAD_REQUEST_BODY": "BadRequestException", "BAD_REQUEST_PARAMETERS": "BadRequestException",
-                "INTEGRATION_TIMEOUT": "InternalServerErrorException"}
+                "INTEGRATION_TIMEOUT": "InternalServerErrorException", "INVALID_API_KEY": "ForbiddenException",
+                "THROTTLED": "TooManyRequestsException", "QUOTA_EXCEEDED": "LimitExceededException"}
 
 
 # -- deployments -------------------------------------------------------------------------------

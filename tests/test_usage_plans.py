@@ -1,0 +1,119 @@
+"""API keys, usage plans, throttling and quotas of REST APIs (lab_support/embedded/apigateway/usage_plans.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import requests
+from gateway_support import REGION
+
+import lab_support as lab
+from lab_support.core import clock
+from lab_support.course.throttling import offered_vs_served
+
+
+def _api(aws: lab.Session, *, key_required: bool = True, **api_kwargs: Any) -> tuple[Any, str, str]:
+    """A REST API with GET /items (MOCK, 200 {"ok":true}) deployed to ``dev``."""
+    apig = aws.client("apigateway")
+    api_id = apig.create_rest_api(name="plans", **api_kwargs)["id"]
+    root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
+    items = apig.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
+    for method in ("GET", "POST"):
+        apig.put_method(restApiId=api_id, resourceId=items, httpMethod=method, authorizationType="NONE",
+                        apiKeyRequired=key_required)
+        apig.put_integration(restApiId=api_id, resourceId=items, httpMethod=method, type="MOCK",
+                             requestTemplates={"application/json": '{"statusCode": 200}'})
+        apig.put_method_response(restApiId=api_id, resourceId=items, httpMethod=method, statusCode="200")
+        apig.put_integration_response(restApiId=api_id, resourceId=items, httpMethod=method, statusCode="200",
+                                      responseTemplates={"application/json": '{"ok":true}'})
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    return apig, api_id, items
+
+
+def _plan(apig: Any, api_id: str, *, enabled: bool = True, **plan: Any) -> tuple[str, str, str]:
+    key = apig.create_api_key(name="k", enabled=enabled, value="a" * 30)
+    plan_id = apig.create_usage_plan(name="p", apiStages=[{"apiId": api_id, "stage": "dev", **plan.pop("stage", {})}],
+                                     **plan)["id"]
+    apig.create_usage_plan_key(usagePlanId=plan_id, keyId=key["id"], keyType="API_KEY")
+    return plan_id, key["id"], key["value"]
+
+
+def _get(api_id: str, key: str | None = None, method: str = "GET") -> requests.Response:
+    headers = {"x-api-key": key} if key else {}
+    return requests.request(method, f"https://{api_id}.execute-api.{REGION}.amazonaws.com/dev/items", headers=headers,
+                            timeout=10)
+
+
+def test_api_key_required(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    _plan_id, _key_id, value = _plan(apig, api_id)
+    missing = _get(api_id)
+    assert (missing.status_code, missing.text) == (403, '{"message":"Forbidden"}')
+    assert missing.headers["x-amzn-ErrorType"] == "ForbiddenException"
+    assert _get(api_id, "b" * 30).status_code == 403
+    ok = _get(api_id, value)
+    assert (ok.status_code, ok.text) == (200, '{"ok":true}')
+
+
+def test_disabled_key_or_key_without_plan_is_forbidden(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    _plan(apig, api_id, enabled=False)
+    assert _get(api_id, "a" * 30).status_code == 403
+    lonely = apig.create_api_key(name="lonely", enabled=True, value="c" * 30)
+    assert _get(api_id, lonely["value"]).text == '{"message":"Forbidden"}'
+
+
+def test_plan_throttle_is_a_token_bucket(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    _plan_id, _key_id, value = _plan(apig, api_id, throttle={"rateLimit": 1.0, "burstLimit": 2})
+    statuses = [_get(api_id, value).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    throttled = _get(api_id, value)
+    assert throttled.text == '{"message":"Too Many Requests"}'
+    assert throttled.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
+    clock.advance(1.0)
+    assert _get(api_id, value).status_code == 200
+
+
+def test_per_method_throttle_in_the_plan(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    _plan_id, _key_id, value = _plan(apig, api_id, throttle={"rateLimit": 100.0, "burstLimit": 100},
+                                     stage={"throttle": {"/items/POST": {"rateLimit": 0.5, "burstLimit": 1}}})
+    assert [_get(api_id, value, "POST").status_code for _ in range(2)] == [200, 429]
+    assert _get(api_id, value, "GET").status_code == 200  # GET uses the plan's own bucket
+
+
+def test_stage_method_settings_throttle_without_keys(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws, key_required=False)
+    apig.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1"},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "1"},
+        {"op": "replace", "path": "/~1items/POST/throttling/burstLimit", "value": "3"},
+        {"op": "replace", "path": "/~1items/POST/throttling/rateLimit", "value": "1"},
+    ])
+    assert [_get(api_id).status_code for _ in range(2)] == [200, 429]
+    assert [_get(api_id, method="POST").status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock.advance(1.0)
+    assert _get(api_id).status_code == 200
+
+
+def test_quota_per_day_and_get_usage(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    plan_id, key_id, value = _plan(apig, api_id, quota={"limit": 3, "period": "DAY", "offset": 1})
+    assert [_get(api_id, value).status_code for _ in range(3)] == [200, 200, 429]  # offset: 2 left on day one
+    exceeded = _get(api_id, value)
+    assert (exceeded.status_code, exceeded.text) == (429, '{"message":"Limit Exceeded"}')
+    assert exceeded.headers["x-amzn-ErrorType"] == "LimitExceededException"
+    today = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date()
+    clock.advance(86_400)
+    assert [_get(api_id, value).status_code for _ in range(4)] == [200, 200, 200, 429]
+    tomorrow = today + dt.timedelta(days=1)
+    usage = apig.get_usage(usagePlanId=plan_id, keyId=key_id, startDate=today.isoformat(), endDate=tomorrow.isoformat())
+    assert usage["usagePlanId"] == plan_id
+    assert usage["items"] == {key_id: [[2, 0], [3, 0]]}
+
+
+def test_offered_vs_served_per_second() -> None:
+    rows = offered_vs_served([(0.1, 200), (0.5, 429), (0.9, 200), (1.2, 200), (2.7, 429)])
+    assert rows == [(0, 3, 2), (1, 1, 1), (2, 1, 0)]
