@@ -263,11 +263,16 @@ def usage(plan: Any, key_id: str | None, start: date, end: date) -> dict[str, li
 
 
 # -- GetUsage (moto 5.2.5 has neither the route nor the operation) --------------------------------
-def _dispatch(_absent: Any) -> Any:
-    """moto's API Gateway handler for the added ``/usageplans/{id}/usage`` route."""
+def _dispatch(*args: Any, **kwargs: Any) -> Any:
+    """moto's API Gateway handler, for the added ``/usageplans/{id}/usage`` route.
+
+    The route goes into ``moto.apigatewayv2.urls.url_paths``: moto's ``apigateway`` URL map copies that dict when
+    it is imported (both serve ``apigateway.{region}.amazonaws.com``), so the entry reaches both maps whatever the
+    import order; the handler is looked up at call time (no moto import while a patch is applied).
+    """
     from moto.apigateway.responses import APIGatewayResponse
 
-    return APIGatewayResponse.dispatch
+    return APIGatewayResponse.dispatch(*args, **kwargs)
 
 
 def _get_usage(self: Any) -> tuple[int, dict[str, str], str]:
@@ -289,8 +294,8 @@ def _get_usage(self: Any) -> tuple[int, dict[str, str], str]:
 
 
 PATCHES = [
-    patching.Patch("moto.apigateway.urls:url_paths", key="{0}/usageplans/(?P<usage_plan_id>[^/]+)/usage$", wrap=_dispatch,
-                   why="routes GetUsage"),
+    patching.Patch("moto.apigatewayv2.urls:url_paths", key="{0}/usageplans/(?P<usage_plan_id>[^/]+)/usage$",
+                   replacement=_dispatch, why="routes GetUsage (moto's apigateway URL map copies this dict)"),
     patching.Patch("moto.apigateway.responses:APIGatewayResponse.get_usage", replacement=_get_usage,
                    why="GetUsage: requests counted per key and day by the gateway's usage plans"),
 ]
