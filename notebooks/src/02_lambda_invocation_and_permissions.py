@@ -540,6 +540,69 @@ plt.show()
 # a release never touches them. Permissions can be granted per alias too: `add_permission(..., Qualifier="live")`.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Concurrency and throttling
+#
+# Each execution environment handles **one request at a time**, so a function's *concurrency* is the number of
+# requests it is handling right now. An account has 1,000 concurrent executions per Region by default, shared by
+# all its functions; **reserved concurrency** (`put_function_concurrency`) sets aside some of them for one
+# function and is also its ceiling ([Lambda function scaling](https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html),
+# [reserved concurrency](https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)).
+# Past the ceiling Lambda **throttles**: a synchronous caller gets **429 `TooManyRequestsException`** at once; an
+# asynchronous event is kept and retried for up to 6 hours
+# ([asynchronous error handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)).
+
+# %% slideshow={"slide_type": "subslide"}
+SLOW = '''
+import time
+
+
+def handler(event, context):
+    time.sleep(1)  # one request keeps the only environment busy for a second
+    print(f"done {event['n']}")
+    return "done"
+'''
+lab.create_function("nb02-slow", SLOW, Timeout=5)
+lam.put_function_concurrency(FunctionName="nb02-slow", ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"]
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Two synchronous calls at the same moment. botocore retries a 429 by itself, so this client is told not to:
+
+# %% slideshow={"slide_type": "-"}
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.config import Config
+
+no_retries = aws.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+
+
+def call_slow(n):
+    try:
+        return read_payload(no_retries.invoke(FunctionName="nb02-slow", Payload=json.dumps({"n": n})))
+    except no_retries.exceptions.TooManyRequestsException as err:
+        return f"{err.response['ResponseMetadata']['HTTPStatusCode']} {err.response['Error']['Code']} ({err.response['Reason']})"
+
+
+with ThreadPoolExecutor(2) as pool:
+    print(*sorted(pool.map(call_slow, [1, 2]), reverse=True), sep="\n")  # which of the two wins varies
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# An asynchronous event that arrives while the function is busy is not lost: it waits and runs when the environment
+# is free.
+
+# %% slideshow={"slide_type": "-"}
+import time
+
+since = now_ms()
+with ThreadPoolExecutor(1) as pool:
+    busy = pool.submit(call_slow, 3)  # keeps the environment busy for a second
+    time.sleep(0.2)
+    print("Event while busy:", lam.invoke(FunctionName="nb02-slow", InvocationType="Event",
+                                          Payload=json.dumps({"n": 4}))["StatusCode"])
+    print("synchronous call:", busy.result())
+lab.wait_idle()
+print("the event ran later:", wait_for_log_events("nb02-slow", since_ms=since, pattern='"done 4"') != [])
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## When things go wrong
 #
 # Each failure below is made on purpose, once, as it happens to students, followed by an invocation that works.
