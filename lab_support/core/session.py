@@ -136,15 +136,20 @@ class Session:
             "AWS_ENDPOINT_URL": self.endpoint_url,
         }
 
-    def stage_url(self, api_id: str, stage: str, path: str = "", *, http_api: bool = False) -> str:
+    def stage_url(self, api_id: str, stage: str, path: str = "", *, http_api: bool = False,
+                  websocket: bool | None = None) -> str:
         """The URL of a deployed stage, in the form this backend answers.
 
         Real account: ``https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/{path}``.
         Embedded: ``{gateway_url}/restapis/{api_id}/{stage}/_user_request_/{path}``, which
         curl, Postman and a browser reach too. An HTTP API's ``$default`` stage has
         no stage segment in its URL (pass ``stage="$default"``).
+
+        WebSocket APIs: ``wss://{api_id}.execute-api.{region}.amazonaws.com/{stage}`` on a real account (pass
+        ``websocket=True`` there); embedded: ``ws://127.0.0.1:{port}/{api_id}/{stage}`` (recognised by itself).
         """
-        return urls.stage_url(self.backend, self.region, self.gateway_url, api_id, stage, path, http_api=http_api)
+        return urls.stage_url(self.backend, self.region, self.gateway_url, api_id, stage, path, http_api=http_api,
+                              websocket=websocket)
 
     # -- lifecycle hooks for extensions ----------------------------------------
     def on_reset(self, callback: Callable[[], None]) -> None:

@@ -26,6 +26,7 @@ from lab_support.core import patching
 from lab_support.core.session import Session
 from lab_support.embedded.apigateway import backends, doors, logs, rest, usage_plans, v2_deployments
 from lab_support.embedded.apigateway import patch_operations as patch_ops
+from lab_support.embedded.apigateway import websocket as websocket_apis
 from lab_support.embedded.apigateway.backends import register_private_backend
 from lab_support.embedded.apigateway.doors import URL_RE, handle, responses_callback
 
@@ -61,6 +62,7 @@ def install(session: Session) -> None:
     session.server.mount("gateway", doors.is_gateway_environ, doors.wsgi_app, public=True)  # like a public API
     session.on_reset(_after_reset)
     session.on_stop(_after_stop)
+    websocket_apis.install(session)  # WebSocket APIs: ws:// endpoint (on first use) and the Management API
 
 
 def _register_responses() -> list[Any]:
@@ -161,6 +163,7 @@ PATCHES = patching.group("gateway", [
                    signature=["self"], why="quick create (`Target=`): route, integration and `$default` stage"),
     *v2_deployments.PATCHES,
     *patch_ops.PATCHES,
+    *websocket_apis.PATCHES,
     *usage_plans.PATCHES,
 ])
 
