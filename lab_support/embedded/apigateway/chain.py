@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import http_api, integrations, logs, rest, usage_plans
+from lab_support.embedded.apigateway import canary, http_api, integrations, logs, rest, usage_plans
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, REST_DEFAULT_TIMEOUT_MS, trace_id
 from lab_support.embedded.apigateway.context import (
@@ -352,6 +352,7 @@ def write_access_log(ctx: RequestContext) -> None:
 #: REST APIs (``apigateway``).
 REST_REQUEST: tuple[Handler, ...] = (
     resolve_rest_stage,
+    canary.route,
     check_payload_size,
     route_rest_method,
     check_resource_policy,
