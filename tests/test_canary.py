@@ -68,7 +68,7 @@ def test_canary_deployment_split_overrides_and_promotion(aws: lab.Session) -> No
 
 
 def test_canary_patch_operations_and_access_log(aws: lab.Session) -> None:
-    apig, api_id, root = _api(aws, "$context.deploymentId $stageVariables.color")
+    apig, api_id, _root = _api(aws, "$context.deploymentId $stageVariables.color")
     first = apig.create_deployment(restApiId=api_id, description="one")["id"]
     second = apig.create_deployment(restApiId=api_id, description="two")["id"]
     apig.create_stage(restApiId=api_id, stageName="prod", deploymentId=first, variables={"color": "blue"},

@@ -24,7 +24,7 @@ from typing import Any
 
 from lab_support.core import patching
 from lab_support.core.session import Session
-from lab_support.embedded.apigateway import backends, doors, logs, rest, usage_plans, v2_deployments
+from lab_support.embedded.apigateway import backends, canary, doors, logs, rest, usage_plans, v2_deployments
 from lab_support.embedded.apigateway import patch_operations as patch_ops
 from lab_support.embedded.apigateway import websocket as websocket_apis
 from lab_support.embedded.apigateway.backends import register_private_backend
@@ -165,6 +165,7 @@ PATCHES = patching.group("gateway", [
     *patch_ops.PATCHES,
     *websocket_apis.PATCHES,
     *usage_plans.PATCHES,
+    *canary.PATCHES,
 ])
 
 
