@@ -55,7 +55,8 @@ def handler(event, context):
         return {"statusCode": 200}
     if route == "boom":
         raise RuntimeError("boom")
-    return {"statusCode": 200, "body": json.dumps({"route": route, "body": event["body"], "context": rc})}
+    return {"statusCode": 200, "body": json.dumps({"route": route, "body": event["body"], "b64": event["isBase64Encoded"],
+                                                  "context": rc})}
 '''
 
 
@@ -116,6 +117,8 @@ def test_stage_url_shapes(chat: dict[str, Any], shared_aws: lab.Session) -> None
     api_id, region = chat["api_id"], shared_aws.region
     assert chat["url"] == f"ws://127.0.0.1:{chat['url'].split(':')[2].split('/')[0]}/{api_id}/prod"
     assert shared_aws.stage_url(api_id, "prod", websocket=True) == chat["url"]
+    endpoint = shared_aws.client("apigatewayv2").get_api(ApiId=api_id)["ApiEndpoint"]
+    assert endpoint == f"wss://{api_id}.execute-api.{region}.amazonaws.com"
     assert shared_aws.stage_url(api_id, "prod", websocket=False).startswith(f"{shared_aws.gateway_url}/restapis/")
     # A real account: AWS's wss:// form (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-wscat.html).
     assert urls.stage_url("aws", region, None, api_id, "prod", websocket=True) == \
@@ -141,9 +144,12 @@ def test_connect_event_shape_and_default_route_response(chat: dict[str, Any], sh
         answer = json.loads(_recv(ws))
         ws.send(json.dumps({"action": "nosuchroute", "x": 1}))
         answer2 = json.loads(_recv(ws))
+        ws.send(b"\x00\x01")  # a binary frame: base64 in the event
+        binary = json.loads(_recv(ws))
         item = shared_aws.client("dynamodb").scan(TableName="connections")["Items"][0]
     assert answer["route"] == "$default" and answer["body"] == "not json"
     assert answer2["route"] == "$default" and json.loads(answer2["body"]) == {"action": "nosuchroute", "x": 1}
+    assert binary["body"] == "AAE=" and binary["b64"] is True and answer["b64"] is False
     rc = answer["context"]
     assert rc["eventType"] == "MESSAGE" and rc["messageDirection"] == "IN" and rc["stage"] == "prod"
     assert rc["apiId"] == chat["api_id"] and rc["domainName"] == f"{chat['api_id']}.execute-api.{shared_aws.region}.amazonaws.com"

@@ -546,8 +546,24 @@ def _delete_connection(self: Any, connection_id: str) -> None:
         _server().call(socket.close(NORMAL_CLOSURE, ""))
 
 
+def _wrap_api_init(original: Any) -> Any:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if self.protocol_type == "WEBSOCKET":
+            # A WebSocket API's ApiEndpoint is its wss:// URI (moto writes https://)
+            # (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-wscat.html).
+            self.api_endpoint = "wss://" + self.api_endpoint.split("://", 1)[1]
+
+    return __init__
+
+
 _BACKEND = "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend"
 PATCHES = [
+    patching.Patch("moto.apigatewayv2.models:Api.__init__", wrap=_wrap_api_init,
+                   signature=["self", "region", "name", "api_key_selection_expression", "cors_configuration",
+                              "description", "disable_execute_api_endpoint", "disable_schema_validation",
+                              "protocol_type", "route_selection_expression", "tags", "version", "backend"],
+                   why="a WebSocket API's ApiEndpoint is `wss://{api-id}.execute-api.{region}.amazonaws.com`"),
     patching.Patch(f"{_BACKEND}.post_to_connection", replacement=_post_to_connection,
                    signature=["self", "data", "connection_id"],
                    why="sends to the live WebSocket connection; GoneException (410) when it is closed or unknown"),
@@ -556,7 +572,8 @@ PATCHES = [
     patching.Patch(f"{_BACKEND}.delete_connection", replacement=_delete_connection, signature=["self", "connection_id"],
                    why="closes the live connection ($disconnect runs); GoneException (410) when closed"),
 ]
-"""The Management API's three operations, declared in the ``gateway`` group (:mod:`lab_support.embedded.apigateway`)."""
+"""``ApiEndpoint`` and the Management API's three operations, in the ``gateway`` group
+(:mod:`lab_support.embedded.apigateway`)."""
 
 
 # -- attach to a session ----------------------------------------------------------------------------------------
