@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import canary, http_api, integrations, logs, rest, usage_plans
+from lab_support.embedded.apigateway import canary, cors, http_api, integrations, logs, rest, usage_plans
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, REST_DEFAULT_TIMEOUT_MS, trace_id
 from lab_support.embedded.apigateway.context import (
@@ -373,6 +373,7 @@ REST_RESPONSE: tuple[Handler, ...] = (
 HTTP_REQUEST: tuple[Handler, ...] = (
     resolve_http_stage,
     check_payload_size,
+    cors.preflight,
     route_http_route,
     map_integration_request,
     call_integration,
@@ -380,6 +381,7 @@ HTTP_REQUEST: tuple[Handler, ...] = (
 )
 HTTP_RESPONSE: tuple[Handler, ...] = (
     render_gateway_error,
+    cors.add_headers,
     record_integration_latency,
     add_http_request_id,
     write_access_log,
