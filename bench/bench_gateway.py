@@ -113,7 +113,16 @@ def main() -> None:
         apig.put_integration(restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY",
                              integrationHttpMethod="POST",
                              uri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+        # (f): the same route with an API key required, the key in a usage plan of the stage
+        keyed = apig.create_resource(restApiId=api_id, parentId=root, pathPart="keyed")["id"]
+        apig.put_method(restApiId=api_id, resourceId=keyed, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
+        apig.put_integration(restApiId=api_id, resourceId=keyed, httpMethod="GET", type="AWS_PROXY",
+                             integrationHttpMethod="POST",
+                             uri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
         apig.create_deployment(restApiId=api_id, stageName="dev")
+        api_key = apig.create_api_key(name="bench-gw-key", enabled=True)
+        plan = apig.create_usage_plan(name="bench-gw-plan", apiStages=[{"apiId": api_id, "stage": "dev"}])["id"]
+        apig.create_usage_plan_key(usagePlanId=plan, keyId=api_key["id"], keyType="API_KEY")
 
         loopback_url = aws.stage_url(api_id, "dev", "hello")
         kernel_url = f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev/hello"
@@ -121,6 +130,8 @@ def main() -> None:
 
         sessions = {name: requests.Session() for name in ("a", "b", "d")}
         opened: dict[str, int] = {}
+        sessions["f"] = requests.Session()
+        sessions["f"].headers["x-api-key"] = api_key["value"]
 
         def get(name: str, url: str) -> Callable[[], object]:
             def call() -> object:
@@ -140,6 +151,7 @@ def main() -> None:
                  ("(b) gateway, in-kernel URL", get("b", kernel_url)),
                  ("(c) direct lambda.invoke", invoke),
                  ("(d) plain loopback server", get("d", plain_url))]
+        calls.append(("(f) (b) + API key, usage plan", get("f", kernel_url.replace("/hello", "/keyed"))))
         rows = sample_interleaved(calls, args.n, args.warmup)
         for name in ("a", "d"):  # how many TCP connections did each Session open in all?
             manager = sessions[name].get_adapter("http://").poolmanager
@@ -161,6 +173,8 @@ def main() -> None:
         print(f"{label:28} {pct(samples, .5):8.2f} {pct(samples, .99):8.2f} {statistics.fmean(samples):8.2f} "
               f"{pct(samples, .5) / pct(base_d, .5):8.1f} {pct(samples, .99) / pct(base_d, .99):8.1f} "
               f"{pct(samples, .5) / pct(base_c, .5):8.1f} {pct(samples, .99) / pct(base_c, .99):8.1f}")
+    plain_b = next(samples for label, samples in rows if label.startswith("(b)"))
+    print(f"(f)/(b) p50: {pct(rows[-1][1], .5) / pct(plain_b, .5):.2f}x (API key + usage plan; target <= 1.5x)")
 
 
 if __name__ == "__main__":
