@@ -31,6 +31,11 @@ from collections.abc import Callable
 from stats import pct, timed  # bench/stats.py (the script's folder is on sys.path)
 
 BODY = '{"ok": true}'
+AUTHORIZER = (
+    "def handler(event, context):\n"
+    "    return {'principalId': 'bench', 'policyDocument': {'Version': '2012-10-17', 'Statement': [\n"
+    "        {'Action': 'execute-api:Invoke', 'Effect': 'Allow', 'Resource': event['methodArn']}]}}\n"
+)
 HANDLER = (
     "def handler(event, context):\n"
     "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"ok\": true}'}\n"
@@ -113,6 +118,21 @@ def main() -> None:
         apig.put_integration(restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY",
                              integrationHttpMethod="POST",
                              uri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
+        # (e): the same route behind a Lambda TOKEN authorizer whose answer is cached (300 s, the default)
+        authz = lab.create_function("bench-gw-authz", AUTHORIZER)["FunctionArn"]
+        with contextlib.suppress(lam.exceptions.ResourceConflictException):
+            lam.add_permission(FunctionName="bench-gw-authz", StatementId="apigateway", Action="lambda:InvokeFunction",
+                               Principal="apigateway.amazonaws.com",
+                               SourceArn=f"arn:aws:execute-api:{aws.region}:{aws.account_id}:*/*")
+        authorizer_id = apig.create_authorizer(
+            restApiId=api_id, name="bench", type="TOKEN", identitySource="method.request.header.Authorization",
+            authorizerUri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{authz}/invocations")["id"]
+        secure = apig.create_resource(restApiId=api_id, parentId=root, pathPart="secure")["id"]
+        apig.put_method(restApiId=api_id, resourceId=secure, httpMethod="GET", authorizationType="CUSTOM",
+                        authorizerId=authorizer_id)
+        apig.put_integration(restApiId=api_id, resourceId=secure, httpMethod="GET", type="AWS_PROXY",
+                             integrationHttpMethod="POST",
+                             uri=f"arn:aws:apigateway:{aws.region}:lambda:path/2015-03-31/functions/{arn}/invocations")
         # (f): the same route with an API key required, the key in a usage plan of the stage
         keyed = apig.create_resource(restApiId=api_id, parentId=root, pathPart="keyed")["id"]
         apig.put_method(restApiId=api_id, resourceId=keyed, httpMethod="GET", authorizationType="NONE", apiKeyRequired=True)
@@ -128,7 +148,8 @@ def main() -> None:
         kernel_url = f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev/hello"
         plain_url, stop_plain = plain_server()
 
-        sessions = {name: requests.Session() for name in ("a", "b", "d")}
+        sessions = {name: requests.Session() for name in ("a", "b", "d", "e")}
+        sessions["e"].headers["Authorization"] = "allow"
         opened: dict[str, int] = {}
         sessions["f"] = requests.Session()
         sessions["f"].headers["x-api-key"] = api_key["value"]
@@ -150,7 +171,8 @@ def main() -> None:
         calls = [("(a) gateway, loopback HTTP", get("a", loopback_url)),
                  ("(b) gateway, in-kernel URL", get("b", kernel_url)),
                  ("(c) direct lambda.invoke", invoke),
-                 ("(d) plain loopback server", get("d", plain_url))]
+                 ("(d) plain loopback server", get("d", plain_url)),
+                 ("(e) (b) + cached authorizer", get("e", kernel_url.replace("/hello", "/secure")))]
         calls.append(("(f) (b) + API key, usage plan", get("f", kernel_url.replace("/hello", "/keyed"))))
         rows = sample_interleaved(calls, args.n, args.warmup)
         for name in ("a", "d"):  # how many TCP connections did each Session open in all?
@@ -173,6 +195,9 @@ def main() -> None:
         print(f"{label:28} {pct(samples, .5):8.2f} {pct(samples, .99):8.2f} {statistics.fmean(samples):8.2f} "
               f"{pct(samples, .5) / pct(base_d, .5):8.1f} {pct(samples, .99) / pct(base_d, .99):8.1f} "
               f"{pct(samples, .5) / pct(base_c, .5):8.1f} {pct(samples, .99) / pct(base_c, .99):8.1f}")
+
+
+    print(f"(e)/(b) p50: {pct(rows[4][1], .5) / pct(rows[1][1], .5):.2f}x (a cached Lambda authorizer; target <= 1.5x)")
     plain_b = next(samples for label, samples in rows if label.startswith("(b)"))
     print(f"(f)/(b) p50: {pct(rows[-1][1], .5) / pct(plain_b, .5):.2f}x (API key + usage plan; target <= 1.5x)")
 

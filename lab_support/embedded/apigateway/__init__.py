@@ -24,7 +24,7 @@ from typing import Any
 
 from lab_support.core import patching
 from lab_support.core.session import Session
-from lab_support.embedded.apigateway import backends, canary, doors, logs, rest, usage_plans, v2_deployments
+from lab_support.embedded.apigateway import authorizers, backends, canary, doors, logs, rest, usage_plans, v2_deployments
 from lab_support.embedded.apigateway import patch_operations as patch_ops
 from lab_support.embedded.apigateway import websocket as websocket_apis
 from lab_support.embedded.apigateway.backends import register_private_backend
@@ -98,6 +98,7 @@ def _unregister_responses(ours: list[Any]) -> None:
 
 def _after_reset() -> None:
     rest.reset()
+    authorizers.clear_cache()
     v2_deployments.reset()
     usage_plans.reset()
     logs.reset()
@@ -164,6 +165,7 @@ PATCHES = patching.group("gateway", [
     *v2_deployments.PATCHES,
     *patch_ops.PATCHES,
     *websocket_apis.PATCHES,
+    *authorizers.PATCHES,
     *usage_plans.PATCHES,
     *canary.PATCHES,
 ])

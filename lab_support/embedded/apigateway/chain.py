@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import canary, cors, http_api, integrations, logs, rest, usage_plans
+from lab_support.embedded.apigateway import authorizers, canary, cors, http_api, integrations, logs, rest, usage_plans
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, REST_DEFAULT_TIMEOUT_MS, trace_id
 from lab_support.embedded.apigateway.context import (
@@ -356,6 +356,7 @@ REST_REQUEST: tuple[Handler, ...] = (
     check_payload_size,
     route_rest_method,
     check_resource_policy,
+    authorizers.authorize_rest,
     log_method_request,
     usage_plans.enforce,
     validate_request,
@@ -375,6 +376,7 @@ HTTP_REQUEST: tuple[Handler, ...] = (
     check_payload_size,
     cors.preflight,
     route_http_route,
+    authorizers.authorize_http,
     map_integration_request,
     call_integration,
     map_integration_response,

@@ -151,6 +151,8 @@ class RequestContext:
     method_def: Any = None  # REST: the matched method
     route: Any = None  # HTTP: the matched route
     path_params: dict[str, str] = field(default_factory=dict)
+    # What the authorizer decided (authorizers.py): principalId, context, usageIdentifierKey (read by usage_plans.py)
+    authorizer: dict[str, Any] | None = None
     # -- integration ----------------------------------------------------------------------------------
     integration: Any = None  # moto's integration object
     invoker: Any = None  # integrations.Integration: the implementation of the integration's type

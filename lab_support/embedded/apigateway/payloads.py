@@ -76,6 +76,7 @@ def rest_event(ctx: RequestContext) -> dict[str, Any]:
             "domainName": ctx.domain_name,
             "deploymentId": ctx.variables.get("deploymentId"),
             "apiId": api.id,
+            **({"authorizer": ctx.variables["authorizer"]} if "authorizer" in ctx.variables else {}),
         },
         "body": body,
         "isBase64Encoded": bool(binary and ctx.body),
@@ -182,6 +183,8 @@ def http_event_v2(ctx: RequestContext) -> dict[str, Any]:
         "time": ctx.request_time,
         "timeEpoch": ctx.epoch_ms,
     }
+    if "authorizer" in ctx.variables:  # set by embedded/apigateway/authorizers.py
+        event["requestContext"]["authorizer"] = ctx.variables["authorizer"]
     if body is not None:
         event["body"] = body
     if ctx.path_params:

@@ -32,6 +32,12 @@ GATEWAY_RESPONSES: dict[str, tuple[int, str]] = {
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "INTEGRATION_FAILURE": (504, "Internal server error"),
     "API_CONFIGURATION_ERROR": (500, "Internal server error"),
+    # Authorizers (embedded/apigateway/authorizers.py, where each refusal's message is cited): the message of
+    # ACCESS_DENIED and AUTHORIZER_CONFIGURATION_ERROR ({"message": null}) is set per request.
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, ""),
+    "AUTHORIZER_FAILURE": (500, ""),
     # A Lambda proxy error or malformed proxy response: 502 {"message": "Internal server error"}
     # (https://repost.aws/knowledge-center/malformed-502-api-gateway). It is customised through DEFAULT_5XX.
     "DEFAULT_5XX": (502, "Internal server error"),
@@ -48,6 +54,9 @@ _ERROR_TYPES = {"MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenExcep
                 "BAD_REQUEST_BODY": "BadRequestException", "BAD_REQUEST_PARAMETERS": "BadRequestException",
                 "INTEGRATION_TIMEOUT": "InternalServerErrorException", "INVALID_API_KEY": "ForbiddenException",
                 "THROTTLED": "TooManyRequestsException", "QUOTA_EXCEEDED": "LimitExceededException"}
+_ERROR_TYPES.update({"UNAUTHORIZED": "UnauthorizedException", "ACCESS_DENIED": "AccessDeniedException",
+                     "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
+                     "AUTHORIZER_FAILURE": "AuthorizerFailureException"})
 
 
 # -- deployments -------------------------------------------------------------------------------
