@@ -40,6 +40,8 @@ def handler(event, context):
         if (event.get("queryStringParameters") or {}).get("name") == "mallory":
             return {"statusCode": 403, "body": "go away"}
         ddb.put_item(TableName=TABLE, Item={"connectionId": {"S": me}, "event": {"S": json.dumps(event)}})
+        if "chat.v1" in event["headers"].get("Sec-WebSocket-Protocol", ""):
+            return {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "chat.v1"}}
         return {"statusCode": 200}
     if route == "$disconnect":
         ddb.delete_item(TableName=TABLE, Key={"connectionId": {"S": me}})
@@ -113,6 +115,12 @@ def _wait(predicate: Any, timeout: float = 10) -> None:
         time.sleep(0.02)
 
 
+def _settle(aws: lab.Session) -> None:
+    """Until every client of the test is gone and its $disconnect has run (the next test starts from an empty table)."""
+    _wait(lambda: not websocket.connections() and not _table_ids(aws))
+    lab.wait_idle()
+
+
 def test_stage_url_shapes(chat: dict[str, Any], shared_aws: lab.Session) -> None:
     api_id, region = chat["api_id"], shared_aws.region
     assert chat["url"] == f"ws://127.0.0.1:{chat['url'].split(':')[2].split('/')[0]}/{api_id}/prod"
@@ -120,6 +128,8 @@ def test_stage_url_shapes(chat: dict[str, Any], shared_aws: lab.Session) -> None
     endpoint = shared_aws.client("apigatewayv2").get_api(ApiId=api_id)["ApiEndpoint"]
     assert endpoint == f"wss://{api_id}.execute-api.{region}.amazonaws.com"
     assert shared_aws.stage_url(api_id, "prod", websocket=False).startswith(f"{shared_aws.gateway_url}/restapis/")
+    assert lab.Session("aws", region, "111122223333").stage_url(api_id, "prod", websocket=True) == \
+        f"wss://{api_id}.execute-api.{region}.amazonaws.com/prod"
     # A real account: AWS's wss:// form (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-wscat.html).
     assert urls.stage_url("aws", region, None, api_id, "prod", websocket=True) == \
         f"wss://{api_id}.execute-api.{region}.amazonaws.com/prod"
@@ -135,7 +145,7 @@ def test_two_clients_chat_through_dynamodb_and_post_to_connection(chat: dict[str
         bob.send(json.dumps({"action": "sendmessage", "message": "hi alice"}))
         assert _recv(alice).endswith(": hi alice") and _recv(bob).endswith(": hi alice")
     _wait(lambda: not _table_ids(shared_aws))  # $disconnect removed both ids
-    lab.wait_idle()
+    _settle(shared_aws)
 
 
 def test_connect_event_shape_and_default_route_response(chat: dict[str, Any], shared_aws: lab.Session) -> None:
@@ -163,7 +173,14 @@ def test_connect_event_shape_and_default_route_response(chat: dict[str, Any], sh
     assert connect_event["headers"]["Sec-WebSocket-Version"] == "13" and connect_event["headers"]["X-Forwarded-Proto"] == "https"
     assert connect_event["multiValueHeaders"]["X-Custom"] == ["yes"]
     assert connect_event["queryStringParameters"] == {"room": "1"}
-    lab.wait_idle()
+    _settle(shared_aws)
+
+
+def test_connect_route_chooses_the_subprotocol(chat: dict[str, Any], shared_aws: lab.Session) -> None:
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-connect-route-subprotocol.html
+    with connect(chat["url"], subprotocols=["chat.v1"]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "chat.v1"
+    _settle(shared_aws)
 
 
 def test_connect_refused_and_function_errors(chat: dict[str, Any], shared_aws: lab.Session) -> None:
@@ -178,7 +195,7 @@ def test_connect_refused_and_function_errors(chat: dict[str, Any], shared_aws: l
     with pytest.raises(InvalidStatus) as unknown:
         connect(chat["url"].replace("/prod", "/nostage"))
     assert unknown.value.response.status_code == 403
-    lab.wait_idle()
+    _settle(shared_aws)
 
 
 def test_missing_permission_refuses_the_connection(shared_aws: lab.Session) -> None:
@@ -212,7 +229,7 @@ def test_management_api_in_the_kernel(chat: dict[str, Any], shared_aws: lab.Sess
         with pytest.raises(api.exceptions.GoneException) as gone:
             call()
         assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
-    lab.wait_idle()
+    _settle(shared_aws)
 
 
 def test_gone_after_the_client_disconnects(chat: dict[str, Any], shared_aws: lab.Session) -> None:
@@ -223,7 +240,7 @@ def test_gone_after_the_client_disconnects(chat: dict[str, Any], shared_aws: lab
     _wait(lambda: not websocket.connections(chat["api_id"]))
     with pytest.raises(api.exceptions.GoneException):
         api.post_to_connection(ConnectionId=me, Data=b"too late")
-    lab.wait_idle()
+    _settle(shared_aws)
 
 
 def test_nothing_left_after_stop(chat: dict[str, Any]) -> None:

@@ -309,6 +309,8 @@ class _Server:
         self.port = 0
 
     def start(self) -> None:
+        # What the loop itself reports (a callback that failed…) goes to the server's in-memory log, never stderr.
+        self.loop.set_exception_handler(lambda _loop, context: _LOG.info("websocket loop: %s", context.get("message")))
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._serve(), self.loop)
         self.server = future.result(timeout=10)
