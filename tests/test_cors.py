@@ -91,6 +91,23 @@ def test_rest_preflight_refused_when_options_requires_an_api_key(aws: lab.Sessio
     assert "Access-Control-Allow-Origin" not in answer.headers
 
 
+def test_rest_preflight_refused_when_options_has_an_authorizer(aws: lab.Session, cors_backend: str) -> None:
+    apig = aws.client("apigateway")
+    api_id = _rest_api(aws, cors_backend)
+    items = next(r["id"] for r in apig.get_resources(restApiId=api_id)["items"] if r["path"] == "/items")
+    function = f"arn:aws:lambda:{REGION}:123456789012:function:never-called"
+    auth_id = apig.create_authorizer(
+        restApiId=api_id, name="token", type="TOKEN", identitySource="method.request.header.Authorization",
+        authorizerUri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/invocations")["id"]
+    apig.update_method(restApiId=api_id, resourceId=items, httpMethod="OPTIONS", patchOperations=[
+        {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
+        {"op": "replace", "path": "/authorizerId", "value": auth_id}])
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    answer = _rest(api_id, "OPTIONS", PREFLIGHT)  # a preflight never carries Authorization
+    assert (answer.status_code, answer.text) == (401, '{"message":"Unauthorized"}')
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
 def test_rest_preflight_without_an_options_method(aws: lab.Session, cors_backend: str) -> None:
     apig = aws.client("apigateway")
     api_id = _rest_api(aws, cors_backend)

@@ -4,7 +4,7 @@ The helpers the HTTP API handlers of :mod:`.chain` use. Deliberate differences f
 
 * moto 5.2.5 has no deployments for API Gateway v2; :mod:`.v2_deployments` adds them, and a
   stage serves its deployment's snapshot (``AutoDeploy`` stages: the current routes).
-* CORS configuration is not applied. (Authorizers, JWT, Lambda and IAM, are: :mod:`.authorizers`.)
+* Authorizers (JWT, Lambda and IAM) are applied by :mod:`.authorizers`, a ``CorsConfiguration`` by :mod:`.cors`.
 """
 
 from __future__ import annotations
