@@ -211,6 +211,33 @@ def test_missing_permission_refuses_the_connection(shared_aws: lab.Session) -> N
     assert json.loads(refused.value.response.body) == {"message": "Internal server error"}
 
 
+def test_no_matching_route_and_custom_route_response(chat: dict[str, Any], shared_aws: lab.Session) -> None:
+    """An API without $default answers a message that matches no route with a Forbidden frame; a custom route with
+    a route response sends the function's body back."""
+    v2 = shared_aws.client("apigatewayv2")
+    api_id = v2.create_api(Name="strict", ProtocolType="WEBSOCKET",
+                           RouteSelectionExpression="$request.body.meta.kind")["ApiId"]
+    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                        IntegrationUri=chat["arn"])["IntegrationId"]
+    route_id = v2.create_route(ApiId=api_id, RouteKey="ping", Target=f"integrations/{integration}")["RouteId"]
+    v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="dev", AutoDeploy=True)
+    shared_aws.client("lambda").add_permission(
+        FunctionName="chat", StatementId="strict", Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{shared_aws.region}:{shared_aws.account_id}:{api_id}/*")
+    with connect(shared_aws.stage_url(api_id, "dev")) as ws:  # no $connect route: accepted as it is
+        ws.send(json.dumps({"meta": {"kind": "other"}}))
+        refused = json.loads(_recv(ws))
+        ws.send(json.dumps({"meta": {"kind": "ping"}}))
+        answer = json.loads(_recv(ws))
+    assert refused["message"] == "Forbidden" and refused["connectionId"] and refused["requestId"]
+    assert answer["route"] == "ping" and answer["context"]["routeKey"] == "ping"
+    assert websocket.route_key_for("$request.body.meta.kind", '{"meta": {"kind": "ping"}}', {"ping"}) == "ping"
+    assert websocket.route_key_for("$request.body.action", '{"action": "$connect"}', {"$connect", "$default"}) == "$default"
+    assert websocket.route_key_for("$request.body.action", "[1, 2]", {"x"}) is None
+    _settle(shared_aws)
+
+
 def test_management_api_in_the_kernel(chat: dict[str, Any], shared_aws: lab.Session) -> None:
     api = _management(shared_aws, chat["api_id"])
     with connect(chat["url"]) as ws:
