@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import requests
 from gateway_support import REGION, lambda_function
 
@@ -62,6 +63,10 @@ def test_canary_deployment_split_overrides_and_promotion(aws: lab.Session) -> No
     stage = apig.get_stage(restApiId=api_id, stageName="prod")
     assert (stage["deploymentId"], stage["variables"]) == (canary_dep, {"color": "green"})
     assert {_get(api_id) for _ in range(20)} == {"v2 green"}
+    # a canary needs an existing stage
+    with pytest.raises(apig.exceptions.NotFoundException):
+        apig.create_deployment(restApiId=api_id, stageName="nope", canarySettings={"percentTraffic": 5.0})
+    assert "nope" not in {s["stageName"] for s in apig.get_stages(restApiId=api_id)["item"]}
     # turn the canary off
     apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "remove", "path": "/canarySettings"}])
     assert "canarySettings" not in apig.get_stage(restApiId=api_id, stageName="prod")

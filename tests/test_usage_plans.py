@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import requests
 from gateway_support import REGION
 
@@ -112,6 +113,8 @@ def test_quota_per_day_and_get_usage(aws: lab.Session) -> None:
     usage = apig.get_usage(usagePlanId=plan_id, keyId=key_id, startDate=today.isoformat(), endDate=tomorrow.isoformat())
     assert usage["usagePlanId"] == plan_id
     assert usage["items"] == {key_id: [[2, 0], [3, 0]]}
+    with pytest.raises(apig.exceptions.NotFoundException):
+        apig.get_usage(usagePlanId="nope", startDate=today.isoformat(), endDate=today.isoformat())
 
 
 def test_offered_vs_served_per_second() -> None:

@@ -7,7 +7,7 @@ stage's requests to another deployment, with some stage variables overridden
 forgets them; :data:`PATCHES` keep them:
 
 * ``create_deployment(stageName=..., canarySettings={...})`` deploys a canary: the stage keeps serving its
-  current deployment and the new deployment becomes the canary's
+  current deployment and the new deployment becomes the canary's (the stage must exist: 404 otherwise)
   ("Create a canary release deployment": https://docs.aws.amazon.com/apigateway/latest/developerguide/create-canary-deployment.html);
 * ``create_stage(canarySettings=...)`` and ``get_stage`` / ``get_stages`` (``Stage.to_json``);
 * ``update_stage`` patch operations: ``replace`` (or ``add``) ``/canarySettings/percentTraffic``,
@@ -90,13 +90,19 @@ def _wrap_create_deployment(original: Any) -> Any:
             return original(self)
         api = _api_of(self)
         before = api.stages.get(name)
+        if before is None:
+            # "you cannot specify any non-existing stage name when creating a canary release deployment. You will
+            # get an error and API Gateway will not create any canary release deployment" (create-canary-deployment
+            # page above); the error's type and text are assumed (moto's StageNotFoundException: 404 NotFoundException
+            # "Invalid stage identifier specified").
+            from moto.apigateway.exceptions import StageNotFoundException
+
+            raise StageNotFoundException()
         status, headers, body = original(self)
         if status != 201:
             return status, headers, body
         new_id = json.loads(body)["id"]
-        stage = api.stages.get(name)
-        if before is not None:  # the stage keeps its deployment; the new one is the canary's
-            api.stages[name] = stage = before
+        api.stages[name] = stage = before  # the stage keeps its deployment (moto replaced it); the new one is the canary's
         stage.canary_settings = normalise({**raw, "deploymentId": new_id}, new_id)
         return status, headers, body
 

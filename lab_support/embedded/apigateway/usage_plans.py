@@ -275,22 +275,23 @@ def _dispatch(*args: Any, **kwargs: Any) -> Any:
     return APIGatewayResponse.dispatch(*args, **kwargs)
 
 
-def _get_usage(self: Any) -> tuple[int, dict[str, str], str]:
+def _get_usage(self: Any) -> tuple[int, dict[str, Any], str]:
     """``GET /usageplans/{usagePlanId}/usage?startDate&endDate[&keyId]``."""
     plan_id = self.path.split("/")[-2]
     query = {k: (v[0] if isinstance(v, list) else v) for k, v in (self.querystring or {}).items()}
+    from moto.apigateway.exceptions import BadRequestException, UsagePlanNotFoundException
+
     plan = self.backend.usage_plans.get(plan_id)
     if plan is None:
-        return 404, {"x-amzn-ErrorType": "NotFoundException"}, json.dumps({"message": "Invalid Usage Plan ID specified"})
+        raise UsagePlanNotFoundException()  # 404 NotFoundException "Invalid Usage Plan ID specified"
     try:
         start = date.fromisoformat(query["startDate"])
         end = date.fromisoformat(query["endDate"])
     except (KeyError, ValueError):
-        return 400, {"x-amzn-ErrorType": "BadRequestException"}, json.dumps(
-            {"message": "startDate and endDate are required, as yyyy-MM-dd"})
+        raise BadRequestException("startDate and endDate are required, as yyyy-MM-dd") from None  # wording assumed
     items = usage(plan, query.get("keyId"), start, end)
     body = {"usagePlanId": plan_id, "startDate": query["startDate"], "endDate": query["endDate"], "values": items}
-    return 200, {}, json.dumps(body)
+    return 200, {"status": 200}, json.dumps(body)  # moto takes the status from the headers' "status"
 
 
 PATCHES = [
