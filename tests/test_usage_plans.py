@@ -77,6 +77,27 @@ def test_plan_throttle_is_a_token_bucket(aws: lab.Session) -> None:
     assert _get(api_id, value).status_code == 200
 
 
+def test_throttled_and_quota_lines_in_the_execution_log(aws: lab.Session) -> None:
+    apig, api_id, _ = _api(aws)
+    plan_id, _key_id, value = _plan(apig, api_id, throttle={"rateLimit": 0.01, "burstLimit": 1},
+                                    quota={"limit": 2, "period": "MONTH"})
+    apig.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}])
+    assert [_get(api_id, value).status_code for _ in range(2)] == [200, 429]
+    clock.advance(100)
+    assert [_get(api_id, value).status_code for _ in range(1)] == [200]
+    clock.advance(100)
+    assert _get(api_id, value).text == '{"message":"Limit Exceeded"}'
+    events = aws.client("logs").filter_log_events(logGroupName=f"API-Gateway-Execution-Logs_{api_id}/dev")["events"]
+    lines = [e["message"].split(") ", 1)[1] for e in events]
+    masked = "*" * 24 + "a" * 6
+    assert lines == [
+        f"API Key {masked} exceeded throttle limit for API Stage {api_id}/dev: Key throttle limit exceeded for "
+        f"Usage Plan ID {plan_id}",
+        f"API Key {masked} exceeded quota limit for API Stage {api_id}/dev: Key quota exhausted for Usage Plan ID "
+        f"{plan_id}. Quota Limit: 2 Period: MONTH"]
+
+
 def test_per_method_throttle_in_the_plan(aws: lab.Session) -> None:
     apig, api_id, _ = _api(aws)
     _plan_id, _key_id, value = _plan(apig, api_id, throttle={"rateLimit": 100.0, "burstLimit": 100},

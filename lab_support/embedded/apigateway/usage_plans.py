@@ -62,6 +62,7 @@ class TokenBucket:
     burst: float
     tokens: float = -1.0
     stamp: float = 0.0
+    scope: tuple[Any, ...] = ()  # ("plan" | "plan-method" | "stage" | "account", ...): what it limits
 
     def refill(self, now: float) -> float:
         """Tokens available at ``now`` (course clock seconds)."""
@@ -111,7 +112,7 @@ def enforce(ctx: RequestContext) -> None:
     with _STATE.lock:
         for bucket in buckets:
             if bucket.refill(now) < 1.0:
-                ctx.exec_log.error("Execution failed: throttle limit exceeded")
+                ctx.exec_log.error(_throttle_log(ctx, bucket, plan, key))
                 raise GatewayError(THROTTLED)
         if plan is not None and key is not None and plan.quota and plan.quota.get("limit") is not None:
             _count_quota(ctx, plan, key, now)
@@ -195,8 +196,27 @@ def _bucket(scope: tuple[Any, ...], limits: dict[str, Any]) -> TokenBucket:
     burst = float(limits.get("burstLimit", ACCOUNT_BURST_LIMIT))
     bucket = _STATE.buckets.get(scope)
     if bucket is None or bucket.rate != rate or bucket.burst != burst:
-        bucket = _STATE.buckets[scope] = TokenBucket(rate, burst)
+        bucket = _STATE.buckets[scope] = TokenBucket(rate, burst, scope=scope)
     return bucket
+
+
+def masked(value: str) -> str:
+    """An API key as execution logs show it: asterisks, then its last 6 characters."""
+    return "*" * max(0, len(value) - 6) + value[-6:]
+
+
+def _throttle_log(ctx: RequestContext, bucket: TokenBucket, plan: Any, key: Any) -> str:
+    """The execution-log line of a throttled request; the usage-plan form follows the knowledge-center example
+    ("API Key ****F0yrv6 exceeded throttle limit for API Stage rohkz08x02/dev: Key throttle limit exceeded for
+    Usage Plan ID nnpegc", https://repost.aws/knowledge-center/api-gateway-429-limit); the others are the course's."""
+    kind = bucket.scope[0] if bucket.scope else ""
+    if kind in ("plan", "plan-method") and plan is not None and key is not None:
+        what = "Method" if kind == "plan-method" else "Key"
+        return (f"API Key {masked(key.value)} exceeded throttle limit for API Stage {ctx.api.id}/{ctx.stage_name}: "
+                f"{what} throttle limit exceeded for Usage Plan ID {plan.id}")
+    if kind == "stage":
+        return f"Execution failed: the stage's throttle limit for {bucket.scope[3]} was exceeded"
+    return "Execution failed: the account's throttle limit was exceeded"
 
 
 # -- quotas --------------------------------------------------------------------------------------
@@ -223,7 +243,7 @@ def _count_quota(ctx: RequestContext, plan: Any, key: Any, now: float) -> None:
         used = 0
     allowed = limit - (offset if start == first else 0)
     if used >= allowed:
-        ctx.exec_log.error(f"API Key {key.id} exceeded quota limit for API Stage {ctx.api.id}/{ctx.stage_name}: "
+        ctx.exec_log.error(f"API Key {masked(key.value)} exceeded quota limit for API Stage {ctx.api.id}/{ctx.stage_name}: "
                            f"Key quota exhausted for Usage Plan ID {plan.id}. Quota Limit: {limit} "
                            f"Period: {plan.quota.get('period')}")
         raise GatewayError(QUOTA_EXCEEDED)
