@@ -238,6 +238,44 @@ def test_no_matching_route_and_custom_route_response(chat: dict[str, Any], share
     _settle(shared_aws)
 
 
+SELF_POST = '''
+import os
+import boto3
+from botocore.exceptions import ClientError
+
+
+def handler(event, context):
+    rc = event["requestContext"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    try:
+        api.post_to_connection(ConnectionId=rc["connectionId"], Data=b"pushed")
+        return {"statusCode": 200, "body": "ok"}
+    except ClientError as err:
+        return {"statusCode": 200, "body": err.response["Error"]["Code"] + ": " + err.response["Error"]["Message"]}
+'''
+
+
+def test_a_role_without_manage_connections_is_denied(shared_aws: lab.Session) -> None:
+    """The function's execution role needs execute-api:ManageConnections (the default role has only logs)."""
+    arn = lab.create_function("selfpost", SELF_POST)["FunctionArn"]
+    v2 = shared_aws.client("apigatewayv2")
+    api_id = v2.create_api(Name="selfpost", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")["ApiId"]
+    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn)["IntegrationId"]
+    route_id = v2.create_route(ApiId=api_id, RouteKey="$default", Target=f"integrations/{integration}")["RouteId"]
+    v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
+    v2.create_stage(ApiId=api_id, StageName="dev", AutoDeploy=True)
+    shared_aws.client("lambda").add_permission(FunctionName="selfpost", StatementId="apigw", Action="lambda:InvokeFunction",
+                                               Principal="apigateway.amazonaws.com")
+    with connect(shared_aws.stage_url(api_id, "dev")) as ws:
+        ws.send("hi")
+        answer = _recv(ws)
+    assert answer.startswith("AccessDeniedException: User: arn:aws:sts::") and "assumed-role/" in answer
+    assert f"is not authorized to perform: execute-api:ManageConnections on resource: arn:aws:execute-api:" \
+           f"{shared_aws.region}:{shared_aws.account_id}:{api_id}/dev/POST/@connections/" in answer
+    _settle(shared_aws)
+
+
 def test_management_api_in_the_kernel(chat: dict[str, Any], shared_aws: lab.Session) -> None:
     api = _management(shared_aws, chat["api_id"])
     with connect(chat["url"]) as ws:

@@ -40,7 +40,9 @@ connection: https://repost.aws/knowledge-center/410-gone-api-gateway):
       client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
 
   On AWS ``AWS_ENDPOINT_URL`` is unset and the AWS form is used; here the request goes to
-  ``{AWS_ENDPOINT_URL}/@connections/{id}``, and the connection id alone names the connection.
+  ``{AWS_ENDPOINT_URL}/@connections/{id}``, and the connection id alone names the connection. As on AWS the
+  function's execution role needs ``execute-api:ManageConnections`` on
+  ``arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/POST/@connections/*`` (GET, DELETE likewise).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from websockets.http11 import Response as WsResponse
 
 from lab_support.core import idle, patching, urls
 from lab_support.core.session import Session
+from lab_support.embedded import iam
 from lab_support.embedded.apigateway import v2_deployments
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout, invoke_lambda
 from lab_support.embedded.apigateway.common import trace_id
@@ -548,6 +551,46 @@ def _delete_connection(self: Any, connection_id: str) -> None:
         _server().call(socket.close(NORMAL_CLOSURE, ""))
 
 
+# ``Credential=KEY/DATE/REGION/SERVICE/aws4_request`` in a SigV4 Authorization header.
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+# The IAM action and resource of the @connections API
+# (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html):
+# execute-api:ManageConnections on arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}/@connections/{id}.
+MANAGE_CONNECTIONS = "execute-api:ManageConnections"
+
+
+def _authorize(response: Any, method: str) -> None:
+    """A request signed with an execution role's key needs ``execute-api:ManageConnections`` in the role's
+    policies, as on AWS; otherwise 403 ``AccessDeniedException`` with IAM's message (:func:`iam.denial_message`).
+    The kernel's own keys act as the account's administrator. Unknown connections are left to the operation
+    (``GoneException``)."""
+    match = _CREDENTIAL.search(response.headers.get("Authorization", "") or "")
+    grant = iam.grant_for_key(match.group(1)) if match else None
+    connection_id = unquote(response.path.split("/@connections/")[-1])
+    with _LOCK:
+        conn = _CONNECTIONS.get(connection_id)
+    if grant is None or conn is None:
+        return
+    resource = (f"arn:aws:execute-api:{conn.region}:{conn.account_id}:{conn.api_id}/{conn.stage}/{method}/"
+                f"@connections/{conn.id}")
+    decision = iam.evaluate(iam.identity_policies(grant.role_arn), MANAGE_CONNECTIONS, resource,
+                            {"aws:PrincipalArn": grant.role_arn, "aws:RequestedRegion": conn.region})
+    if decision is not iam.Decision.ALLOW:
+        raise _error("AccessDeniedException", 403,
+                     iam.denial_message(grant.assumed_role_arn, MANAGE_CONNECTIONS, resource, decision))
+
+
+def _wrap_operation(method: str) -> Any:
+    def wrap(original: Any) -> Any:
+        def operation(self: Any) -> Any:
+            _authorize(self, method)
+            return original(self)
+
+        return operation
+
+    return wrap
+
+
 def _wrap_api_init(original: Any) -> Any:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
@@ -560,7 +603,11 @@ def _wrap_api_init(original: Any) -> Any:
 
 
 _BACKEND = "moto.apigatewaymanagementapi.models:ApiGatewayManagementApiBackend"
+_RESPONSE = "moto.apigatewaymanagementapi.responses:ApiGatewayManagementApiResponse"
 PATCHES = [
+    *(patching.Patch(f"{_RESPONSE}.{name}", wrap=_wrap_operation(method), signature=["self"],
+                     why=f"role-signed requests need {MANAGE_CONNECTIONS} (403 AccessDeniedException)")
+      for name, method in (("post_to_connection", "POST"), ("get_connection", "GET"), ("delete_connection", "DELETE"))),
     patching.Patch("moto.apigatewayv2.models:Api.__init__", wrap=_wrap_api_init,
                    signature=["self", "region", "name", "api_key_selection_expression", "cors_configuration",
                               "description", "disable_execute_api_endpoint", "disable_schema_validation",
