@@ -72,6 +72,7 @@ from lab_support.course.services import inventory as _inventory
 from lab_support.course.services import notes as _notes
 from lab_support.course.services.notes import NotesService, start_notes_service, stop_notes_service
 from lab_support.embedded import apigateway as _apigateway
+from lab_support.embedded import cloudwatch as _cloudwatch
 from lab_support.embedded import event_sources
 from lab_support.embedded import iam as _iam
 from lab_support.embedded import lambda_ as _lambda
@@ -88,6 +89,7 @@ EXTENSIONS: tuple[tuple[str, Extension], ...] = (
     ("private_api", _private_endpoints.install),
     ("event_sources", event_sources.install),
     ("gateway", _apigateway.install),
+    ("cloudwatch", _cloudwatch.install),  # alarm evaluator: its thread starts and stops with the session
     ("lambda", _lambda.install),
 )
 for _name, _install in EXTENSIONS:

@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 DEFAULT_TIME_SCALE = 60.0
 
@@ -57,6 +58,7 @@ def describe(aws_secs: float) -> str:
 _OFFSET = 0.0
 _OFFSET_LOCK = threading.Lock()
 _RANDOM = random.Random(0)
+_LISTENERS: list[Callable[[], None]] = []
 
 
 def now() -> float:
@@ -71,7 +73,20 @@ def advance(seconds: float) -> float:
         raise ValueError("the course clock only moves forward")
     with _OFFSET_LOCK:
         _OFFSET += float(seconds)
+    for listener in list(_LISTENERS):
+        listener()  # e.g. CloudWatch alarms whose period has now ended are evaluated before advance() returns
     return now()
+
+
+def on_advance(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener()`` after every :func:`advance` (in the caller's thread); returns a function that removes it."""
+    _LISTENERS.append(listener)
+
+    def remove() -> None:
+        if listener in _LISTENERS:
+            _LISTENERS.remove(listener)
+
+    return remove
 
 
 def reset_clock() -> None:

@@ -34,6 +34,7 @@ from lab_support.embedded.apigateway.context import (
     HttpResponse,
     RequestContext,
 )
+from lab_support.embedded.apigateway.metrics import record as record_metrics
 from lab_support.embedded.apigateway.payloads import BadProxyResponse
 from lab_support.embedded.apigateway.private_endpoints import check_request
 from lab_support.embedded.lambda_.limits import SYNC_REQUEST_LIMIT
@@ -345,6 +346,7 @@ def write_access_log(ctx: RequestContext) -> None:
     variables["status"] = ctx.response.status
     variables["responseLength"] = len(ctx.response.body)
     variables.setdefault("integrationStatus", "-")
+    logs.add_response_variables(ctx)
     logs.write(ctx.account_id, ctx.region, logs.group_from_arn(arn), [logs.format_access_line(fmt, variables)])
 
 
@@ -367,6 +369,7 @@ REST_REQUEST: tuple[Handler, ...] = (
 REST_RESPONSE: tuple[Handler, ...] = (
     render_gateway_error,
     record_integration_latency,
+    record_metrics,  # CloudWatch metrics of the stage (metrics.py)
     write_execution_log,
     write_access_log,
 )
@@ -386,6 +389,7 @@ HTTP_RESPONSE: tuple[Handler, ...] = (
     cors.add_headers,
     record_integration_latency,
     add_http_request_id,
+    record_metrics,  # CloudWatch metrics of the stage (metrics.py)
     write_access_log,
 )
 CHAINS: dict[str, tuple[tuple[Handler, ...], tuple[Handler, ...]]] = {

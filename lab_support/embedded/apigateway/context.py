@@ -21,6 +21,8 @@ from typing import Any
 from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 
+from lab_support.core import clock
+
 REST = "REST"
 HTTP = "HTTP"
 
@@ -134,7 +136,8 @@ class RequestContext:
     door: str = "kernel"  # "kernel", "loopback" (/restapis/...) or "host" (Host: {api}.execute-api...)
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     extended_request_id: str = field(default_factory=lambda: secrets.token_urlsafe(12)[:16] + "=")
-    epoch_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    epoch_ms: int = field(default_factory=lambda: int(clock.now() * 1000))  # the course clock
+    started: float = field(default_factory=time.monotonic)  # for Latency / $context.responseLatency
 
     # -- parse and route ----------------------------------------------------------------------------
     api_id: str = ""

@@ -22,6 +22,9 @@ import threading
 import time
 from typing import Any
 
+from lab_support.core import clock
+from lab_support.embedded.apigateway.context import HTTP, RequestContext
+
 _LOCK = threading.Lock()
 _STREAMS: dict[str, str] = {}
 
@@ -39,7 +42,7 @@ def write(account_id: str, region: str, group: str, lines: list[str]) -> None:
     from moto.logs.models import logs_backends
 
     backend = logs_backends[account_id][region]
-    now = int(time.time() * 1000)
+    now = int(clock.now() * 1000)  # the course clock, like the metrics' timestamps
     with _LOCK:
         if group not in backend.groups:
             backend.create_log_group(group, {})
@@ -75,3 +78,30 @@ def format_access_line(fmt: str, context: dict[str, Any]) -> str:
         return json.dumps(value)[1:-1] if isinstance(value, str) else str(value)
 
     return _CTX_VAR.sub(lookup, fmt)
+
+
+def add_response_variables(ctx: RequestContext) -> None:
+    """The ``$context`` variables known once the response is built, for the access log line.
+
+    ``$context.responseLatency`` (ms since the request arrived), ``$context.integration.*`` (HTTP APIs:
+    ``latency``, ``status``, ``error``) and, for an HTTP API's own error responses, ``$context.error.message`` /
+    ``messageString`` / ``responseType`` (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html;
+    REST: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html).
+    """
+    variables = ctx.variables
+    variables["responseLatency"] = int((time.monotonic() - ctx.started) * 1000)
+    if ctx.kind != HTTP:
+        return
+    result = ctx.integration_result
+    variables["integration"] = {
+        "latency": variables.get("integrationLatency"),
+        "status": getattr(result, "status", None),
+        "error": variables.get("integrationErrorMessage"),
+    }
+    if ctx.error is not None and ctx.response is not None:
+        try:
+            message = json.loads(ctx.response.body or b"{}").get("message")
+        except (ValueError, AttributeError):
+            message = None
+        if isinstance(message, str):
+            variables["error"] = {"message": message, "messageString": json.dumps(message), "responseType": ctx.error.kind}
