@@ -72,6 +72,7 @@ from lab_support.course.services import inventory as _inventory
 from lab_support.course.services import notes as _notes
 from lab_support.course.services.notes import NotesService, start_notes_service, stop_notes_service
 from lab_support.embedded import apigateway as _apigateway
+from lab_support.embedded import cloudtrail as _cloudtrail
 from lab_support.embedded import cloudwatch as _cloudwatch
 from lab_support.embedded import event_sources
 from lab_support.embedded import iam as _iam
@@ -86,6 +87,7 @@ EXTENSIONS: tuple[tuple[str, Extension], ...] = (
     ("inventory-service", _inventory.install),
     ("notes-service", _notes.install),
     ("iam", _iam.install),
+    ("cloudtrail", _cloudtrail.install),  # records management calls for lookup_events
     ("private_api", _private_endpoints.install),
     ("event_sources", event_sources.install),
     ("gateway", _apigateway.install),

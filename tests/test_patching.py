@@ -301,7 +301,8 @@ assert SIGNATURES == [], SIGNATURES
 
 aws = lab.start()
 assert patching.applied(), "lab.start() applies the patches (the modules are imported already)"
-assert sorted({g for g, _ in patching.applied()}) == ["cloudwatch", "event_sources", "gateway", "iam", "lambda", "private_api"]
+assert sorted({g for g, _ in patching.applied()}) == ["cloudtrail", "cloudwatch", "event_sources", "gateway", "iam", "lambda",
+                                                      "private_api"]
 client = clients(aws, over_http=False)
 tmp = sys.argv[1]
 
@@ -400,7 +401,9 @@ HEAVY = ("moto.apigateway.models", "moto.apigatewayv2.models", "moto.awslambda.m
 aws = lab.start()
 imported = [m for m in HEAVY if m in sys.modules]
 assert not imported, f"lab.start() imported {imported}"
-assert patching.applied() == [("gateway", "moto.core.models:responses_mock")], patching.applied()
+# moto.core is loaded at start: CloudTrail's recorder of every call is on at once (no service model imported)
+assert patching.applied() == [("cloudtrail", "moto.core.responses:BaseResponse.call_action"),
+                              ("gateway", "moto.core.models:responses_mock")], patching.applied()
 # First use over the embedded HTTP server: moto imports its models in the server's thread, the hook patches them.
 client = clients(aws, over_http=True)
 fn = function(client, "lazy")
@@ -415,7 +418,7 @@ invoke(kernel, "lazy")
 get(f"https://{api}.execute-api.{aws.region}.amazonaws.com/prod/hi")
 groups = {g for g, _ in patching.applied()}
 # (the gateway writes its metrics to moto's CloudWatch: the cloudwatch group is applied then)
-assert groups == {"cloudwatch", "event_sources", "gateway", "iam", "lambda", "private_api"}, groups
+assert groups == {"cloudtrail", "cloudwatch", "event_sources", "gateway", "iam", "lambda", "private_api"}, groups
 lab.stop()
 for group in patching.groups().values():
     for entry in group:

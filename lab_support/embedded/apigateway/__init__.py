@@ -24,7 +24,18 @@ from typing import Any
 
 from lab_support.core import patching
 from lab_support.core.session import Session
-from lab_support.embedded.apigateway import authorizers, backends, canary, doors, logs, rest, usage_plans, v2_deployments
+from lab_support.embedded.apigateway import (
+    authorizers,
+    backends,
+    canary,
+    doors,
+    logs,
+    rest,
+    usage_plans,
+    v2_deployments,
+    waf,
+    xray,
+)
 from lab_support.embedded.apigateway import patch_operations as patch_ops
 from lab_support.embedded.apigateway import websocket as websocket_apis
 from lab_support.embedded.apigateway.backends import register_private_backend
@@ -101,6 +112,7 @@ def _after_reset() -> None:
     authorizers.clear_cache()
     v2_deployments.reset()
     usage_plans.reset()
+    waf.reset()
     logs.reset()
     backends.clear_private_backends()
     patching.renew(PATCHES)  # moto's reset empties the responses registry: register the callbacks again
@@ -168,6 +180,8 @@ PATCHES = patching.group("gateway", [
     *authorizers.PATCHES,
     *usage_plans.PATCHES,
     *canary.PATCHES,
+    *waf.PATCHES,
+    *xray.PATCHES,
 ])
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import authorizers, canary, cors, http_api, integrations, logs, rest, usage_plans
+from lab_support.embedded.apigateway import authorizers, canary, cors, http_api, integrations, logs, rest, usage_plans, waf, xray
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import HTTP_MAX_TIMEOUT_MS, MAX_PAYLOAD_BYTES, REST_DEFAULT_TIMEOUT_MS, trace_id
 from lab_support.embedded.apigateway.context import (
@@ -353,8 +353,10 @@ def write_access_log(ctx: RequestContext) -> None:
 # -- the chains --------------------------------------------------------------------------------
 #: REST APIs (``apigateway``).
 REST_REQUEST: tuple[Handler, ...] = (
+    waf.inspect,  # AWS WAF decides before anything else (waf.py)
     resolve_rest_stage,
     canary.route,
+    xray.begin,  # a traced stage: trace id and the X-Amzn-Trace-Id the integration gets (xray.py)
     check_payload_size,
     route_rest_method,
     check_resource_policy,
@@ -372,6 +374,7 @@ REST_RESPONSE: tuple[Handler, ...] = (
     record_metrics,  # CloudWatch metrics of the stage (metrics.py)
     write_execution_log,
     write_access_log,
+    xray.finish,  # the request's X-Ray segments (xray.py)
 )
 #: HTTP APIs (``apigatewayv2``, protocol HTTP).
 HTTP_REQUEST: tuple[Handler, ...] = (

@@ -1,0 +1,87 @@
+"""X-Ray traces of traced REST stages (lab_support/embedded/apigateway/xray.py) and the service map figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import requests
+from gateway_support import ACCOUNT, REGION, lambda_function
+
+import lab_support as lab
+from lab_support.core import clock
+from lab_support.course.service_map import plot_service_map, service_map
+
+CODE = ("import json\n"
+        "def handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': json.dumps(event['headers'].get('X-Amzn-Trace-Id'))}\n")
+
+
+def _api(aws: lab.Session, *, traced: bool = True) -> str:
+    lambda_function(aws, "xr-fn", CODE)
+    apig = aws.client("apigateway")
+    api_id = apig.create_rest_api(name="shop")["id"]
+    root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
+    apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
+                         uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+                             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:xr-fn/invocations")
+    apig.create_deployment(restApiId=api_id, stageName="prod")
+    if traced:
+        apig.update_stage(restApiId=api_id, stageName="prod",
+                          patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+    return str(api_id)
+
+
+def _window() -> dict[str, Any]:
+    now = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC)
+    return {"StartTime": now - dt.timedelta(minutes=5), "EndTime": now + dt.timedelta(minutes=5)}
+
+
+def test_a_traced_stage_records_gateway_and_lambda_segments(aws: lab.Session) -> None:
+    api_id = _api(aws)
+    got = requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10)
+    header = got.json()
+    root, parent, sampled = header.split(";")
+    assert root.startswith("Root=1-") and len(root) == len("Root=1-") + 8 + 1 + 24
+    assert parent.startswith("Parent=") and len(parent) == len("Parent=") + 16 and sampled == "Sampled=1"
+    trace_id = root[len("Root="):]
+
+    xray = aws.client("xray")
+    summaries = xray.get_trace_summaries(**_window())["TraceSummaries"]
+    assert [s["Id"] for s in summaries] == [trace_id]
+    [trace] = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
+    docs = {json.loads(s["Document"])["origin"]: json.loads(s["Document"]) for s in trace["Segments"]}
+    gateway, service, function = docs["AWS::ApiGateway::Stage"], docs["AWS::Lambda"], docs["AWS::Lambda::Function"]
+    assert gateway["name"] == "shop/prod" and gateway["http"]["response"]["status"] == 200
+    assert gateway["resource_arn"] == f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/prod"
+    [sub] = gateway["subsegments"]
+    assert (sub["id"], sub["name"], sub["aws"]["operation"]) == (parent[len("Parent="):], "Lambda", "Invoke")
+    assert service["parent_id"] == sub["id"] and function["parent_id"] == service["id"]
+    assert {d["trace_id"] for d in docs.values()} == {trace_id} and function["name"] == "xr-fn"
+    assert gateway["start_time"] <= sub["start_time"] <= sub["end_time"] <= gateway["end_time"]
+    assert abs(gateway["start_time"] - clock.now()) < 60
+
+    services = service_map(xray, end=dt.datetime.fromtimestamp(clock.now() + 60, tz=dt.UTC))
+    names = {s["Name"]: s for s in services}
+    assert set(names) == {"shop/prod", "xr-fn"} or {s["Type"] for s in services} == {
+        "AWS::ApiGateway::Stage", "AWS::Lambda", "AWS::Lambda::Function"}
+    edges = {(s["Type"], next(t["Type"] for t in services if t["ReferenceId"] == e["ReferenceId"]))
+             for s in services for e in s["Edges"]}
+    assert edges == {("AWS::ApiGateway::Stage", "AWS::Lambda"), ("AWS::Lambda", "AWS::Lambda::Function")}
+    ax = plot_service_map(services)
+    assert ax.get_title() == "X-Ray service map"
+
+
+def test_course_clock_and_untraced_stages(aws: lab.Session) -> None:
+    api_id = _api(aws, traced=False)
+    got = requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10).json()
+    assert ";Sampled=1" not in got
+    assert aws.client("xray").get_trace_summaries(**_window())["TraceSummaries"] == []
+    aws.client("apigateway").update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+    clock.advance(7200)
+    requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10)
+    [summary] = aws.client("xray").get_trace_summaries(**_window())["TraceSummaries"]
+    assert int(summary["Id"].split("-")[1], 16) >= int(clock.now()) - 5  # the trace id's time is the course clock
