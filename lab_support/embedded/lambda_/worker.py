@@ -292,8 +292,10 @@ def _die(kernel_gone: bool) -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    # PR_SET_PDEATHSIG's signal may come before getppid() shows the new parent; the lifeline's end is certain.
-    _die(kernel_gone=_lifeline_closed(0.2) or os.getppid() != _parent_pid)
+    # PR_SET_PDEATHSIG's signal may come before getppid() shows the new parent, and (a killed kernel being torn
+    # down thread by thread) before its last thread closes the lifeline; the lifeline's end is certain, so wait
+    # for it a while. The kernel itself never sends SIGTERM (it kills with SIGKILL), so waiting costs nothing.
+    _die(kernel_gone=_lifeline_closed(2.0) or os.getppid() != _parent_pid)
 
 
 def _lifeline_closed(timeout: float) -> bool:
