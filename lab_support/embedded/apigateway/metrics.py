@@ -7,20 +7,19 @@ alarms (:mod:`lab_support.embedded.cloudwatch`) can evaluate them.
 
 REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html):
 namespace ``AWS/ApiGateway``; ``4XXError``, ``5XXError``, ``Count`` (Unit Count), ``IntegrationLatency``,
-``Latency`` (Unit Milliseconds); dimensions ``ApiName`` + ``Stage``, and ``ApiName`` + ``Method`` + ``Resource`` +
-``Stage`` when the stage's ``methodSettings`` enable detailed metrics (``metricsEnabled``). ``CacheHitCount`` /
+``Latency`` (Unit Milliseconds); dimensions ``ApiName``, ``ApiName`` + ``Stage``, and ``ApiName`` + ``Method`` +
+``Resource`` + ``Stage`` when the stage's ``methodSettings`` enable detailed metrics (``metricsEnabled``). ``CacheHitCount`` /
 ``CacheMissCount`` exist only for a stage with an API cache: the local gateway has none, so they are never written.
 
 HTTP APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html): namespace
 ``AWS/ApiGateway``; ``4xx``, ``5xx``, ``Count``, ``IntegrationLatency``, ``Latency``, ``DataProcessed`` (bytes);
-dimensions ``ApiId`` + ``Stage``, and ``ApiId`` + ``Method`` + ``Resource`` + ``Stage`` when the stage's
+dimensions ``ApiId``, ``ApiId`` + ``Stage``, and ``ApiId`` + ``Method`` + ``Resource`` + ``Stage`` when the stage's
 ``DefaultRouteSettings`` set ``DetailedMetricsEnabled``.
 
-Deliberate differences: AWS aggregates per minute before storing and also writes the API-wide dimension set
-(``ApiName`` / ``ApiId`` alone); here each request is one raw datapoint (the statistics are the same) and only the
-stage-level sets are written, because moto's ``get_metric_statistics`` matches dimensions as a subset (AWS needs
-the exact set), so a coarser set would be counted twice. Requests that reach no stage (unknown API, stage or
-path before routing in an HTTP API) are not counted, as AWS has no stage to count them under.
+Each dimension set is a metric of its own: a query names the exact set (``GetMetricStatistics`` is patched to
+match as CloudWatch does: :mod:`lab_support.embedded.cloudwatch.statistics`). Deliberate differences: AWS
+aggregates per minute before storing; here each request is one raw datapoint (the statistics are the same).
+Requests that reach no stage (unknown API or stage) are not counted.
 """
 
 from __future__ import annotations
@@ -93,7 +92,7 @@ def _enabled(value: Any) -> bool:
 
 
 def _rest_dimensions(ctx: RequestContext) -> list[list[dict[str, str]]]:
-    sets = [_dims(ApiName=ctx.api.name, Stage=ctx.stage_name)]
+    sets = [_dims(ApiName=ctx.api.name), _dims(ApiName=ctx.api.name, Stage=ctx.stage_name)]
     resource_path = ctx.variables.get("resourcePath")
     if resource_path and _rest_detailed(ctx.stage, resource_path, ctx.method):
         sets.append(_dims(ApiName=ctx.api.name, Method=ctx.method, Resource=resource_path, Stage=ctx.stage_name))
@@ -111,7 +110,7 @@ def _rest_detailed(stage: Any, resource_path: str, method: str) -> bool:
 
 
 def _http_dimensions(ctx: RequestContext) -> list[list[dict[str, str]]]:
-    sets = [_dims(ApiId=ctx.api.api_id, Stage=ctx.stage_name)]
+    sets = [_dims(ApiId=ctx.api.api_id), _dims(ApiId=ctx.api.api_id, Stage=ctx.stage_name)]
     route_settings = getattr(ctx.stage, "default_route_settings", None) or {}
     detailed = route_settings.get("detailedMetricsEnabled", route_settings.get("DetailedMetricsEnabled"))
     if ctx.route is not None and _enabled(detailed):

@@ -6,7 +6,8 @@ stopped at ``lab.stop()``, evaluates every metric alarm when one of its periods 
 (``lab_support.core.clock``; ``clock.advance(60)`` evaluates at once, before it returns), sets its state with
 AWS's reason, records the history (``describe_alarm_history``, which moto lacks) and publishes AWS's alarm
 message to the SNS topics of ``AlarmActions`` / ``OKActions`` / ``InsufficientDataActions`` through moto's SNS,
-so an SQS queue or a Lambda function subscribed to the topic receives it.
+so an SQS queue or a Lambda function subscribed to the topic receives it. ``get_metric_statistics`` matches the
+exact set of dimensions, as CloudWatch does (:mod:`.statistics`).
 
 It attaches itself to every embedded session through ``lab_support.register_extension("cloudwatch", install)``.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from lab_support.core import patching
 from lab_support.core.session import Session
-from lab_support.embedded.cloudwatch import alarms
+from lab_support.embedded.cloudwatch import alarms, statistics
 from lab_support.embedded.cloudwatch.alarms import evaluate_alarms
 
 __all__ = ["evaluate_alarms", "install"]
@@ -47,4 +48,9 @@ PATCHES = patching.group("cloudwatch", [
     patching.Patch("moto.cloudwatch.responses:CloudWatchResponse.describe_alarm_history",
                    replacement=alarms.describe_alarm_history, signature=None,
                    why="DescribeAlarmHistory: the evaluator's state changes and actions"),
+    patching.Patch("moto.cloudwatch.models:CloudWatchBackend.get_metric_statistics",
+                   replacement=statistics.get_metric_statistics,
+                   signature=["self", "namespace", "metric_name", "start_time", "end_time", "period", "stats",
+                              "dimensions", "unit"],
+                   why="the exact set of dimensions, as CloudWatch matches them (moto: any superset)"),
 ])
