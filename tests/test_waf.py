@@ -161,3 +161,22 @@ def test_metrics_and_sampled_requests(aws: lab.Session) -> None:
     default = waf.get_sampled_requests(WebAclArn=arn, RuleMetricName="Default_Action", Scope="REGIONAL",
                                        TimeWindow=window, MaxItems=100)
     assert default["PopulationSize"] == 3 and {s["Action"] for s in default["SampledRequests"]} == {"ALLOW"}
+
+
+def test_a_custom_block_response_takes_precedence(aws: lab.Session) -> None:
+    api_id = _api(aws)
+    waf = aws.client("wafv2")
+    rule = _rule("teapot", 0, {"ByteMatchStatement": {"SearchString": b"tea", "FieldToMatch": {"QueryString": {}},
+                                                      "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                                                      "PositionalConstraint": "CONTAINS"}})
+    rule["Action"] = {"Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "slow",
+                                                   "ResponseHeaders": [{"Name": "reason", "Value": "tea"}]}}}
+    arn = waf.create_web_acl(Name="acl", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[rule],
+                             VisibilityConfig={**VIS, "MetricName": "acl"},
+                             CustomResponseBodies={"slow": {"ContentType": "APPLICATION_JSON",
+                                                            "Content": '{"error":"no tea"}'}})["Summary"]["ARN"]
+    waf.associate_web_acl(WebACLArn=arn, ResourceArn=f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/dev")
+    got = _get(api_id, "items?drink=tea")
+    assert (got.status_code, got.text, got.headers["x-amzn-waf-reason"]) == (429, '{"error":"no tea"}', "tea")
+    assert got.headers["Content-Type"] == "application/json"
+    assert _get(api_id, "items?drink=coffee").status_code == 200

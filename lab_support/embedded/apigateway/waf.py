@@ -49,14 +49,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from lab_support.core import clock, patching
 from lab_support.embedded.apigateway.context import HttpResponse, RequestContext
 
 NAMESPACE = "AWS/WAFV2"  # https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
 ALL_RULES = "ALL"  # the Rule dimension's value for the web ACL as a whole (same page)
-#: ``RateBasedStatement.Limit``: "The limit must be at least 10" (lowered from 100 in 2024) and at most
-#: 2,000,000,000; ``EvaluationWindowSec`` 60, 120, 300 (default) or 600
-#: (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+#: ``RateBasedStatement.Limit``: "The lowest limit setting allowed is 10" (it was 100 until 2024), at most
+#: 2,000,000,000; ``EvaluationWindowSec``: "Valid settings are 60 (1 minute), 120 (2 minutes), 300 (5 minutes), and
+#: 600 (10 minutes), and 300 (5 minutes) is the default"
+#: (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html,
+#: https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html; botocore's model has min 10 too).
 RATE_LIMIT_MIN = 10
 RATE_LIMIT_MAX = 2_000_000_000
 EVALUATION_WINDOWS = (60, 120, 300, 600)
@@ -69,8 +73,14 @@ SAMPLE_POPULATION = 5_000
 SAMPLE_HORIZON_SECONDS = 3 * 3600
 #: The RuleMetricName that asks for the requests the ACL's default action decided (same page).
 DEFAULT_ACTION_METRIC = "Default_Action"
-#: API Gateway's answer to a request WAF blocks (gateway response WAF_FILTERED, 403).
+#: API Gateway's answer to a request WAF blocks (gateway response WAF_FILTERED, 403); "AWS WAF custom responses
+#: take precedence over custom gateway responses" (supported-gateway-response-types.html), see :func:`_blocked`.
 FORBIDDEN_BODY = {"message": "Forbidden"}
+#: Custom response bodies' content types (https://docs.aws.amazon.com/waf/latest/APIReference/API_CustomResponseBody.html)
+#: and the prefix WAF puts before custom response header names
+#: (https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-for-blocks.html).
+CONTENT_TYPES = {"TEXT_PLAIN": "text/plain", "TEXT_HTML": "text/html", "APPLICATION_JSON": "application/json"}
+CUSTOM_HEADER_PREFIX = "x-amzn-waf-"
 #: AWS WAF cannot protect an HTTP API: only REST API stages are API Gateway resources WAF associates with
 #: (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html, "AWS WAF": REST only;
 #: https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html lists "An Amazon API Gateway
@@ -120,16 +130,28 @@ def inspect(ctx: RequestContext) -> None:
     if acl is None:
         return
     now = clock.now()
-    action, deciding, counted = _evaluate(acl, ctx, now)
+    action, deciding, counted, block = _decide(acl, ctx, now)
     acl_metric = str((acl.visibility_config or {}).get("MetricName") or acl.name)
     _metrics(ctx, acl_metric, action, deciding, counted, now)
     _sample(acl, ctx, action, deciding or acl_metric, counted, now)
     if action == "BLOCK":
         rule = deciding or "Default_Action"
         ctx.exec_log.error(f"Request blocked by AWS WAF web ACL {acl.name} (rule {rule})")
-        ctx.response = HttpResponse.json(403, FORBIDDEN_BODY, [("x-amzn-RequestId", ctx.request_id),
-                                                               ("x-amzn-ErrorType", "ForbiddenException"),
-                                                               ("x-amz-apigw-id", ctx.extended_request_id)])
+        ctx.response = _blocked(acl, ctx, block)
+
+
+def _blocked(acl: Any, ctx: RequestContext, block: dict[str, Any]) -> HttpResponse:
+    """403 ``{"message":"Forbidden"}``, or the Block action's ``CustomResponse`` (code, body, ``x-amzn-waf-`` headers)."""
+    headers = [("x-amzn-RequestId", ctx.request_id), ("x-amz-apigw-id", ctx.extended_request_id)]
+    custom = block.get("CustomResponse")
+    if not custom:
+        return HttpResponse.json(403, FORBIDDEN_BODY, [*headers, ("x-amzn-ErrorType", "ForbiddenException")])
+    for header in custom.get("ResponseHeaders") or []:
+        headers.append((CUSTOM_HEADER_PREFIX + str(header.get("Name", "")), str(header.get("Value", ""))))
+    body = (acl.custom_response_bodies or {}).get(custom.get("CustomResponseBodyKey") or "") or {}
+    if body:
+        headers.append(("Content-Type", CONTENT_TYPES.get(str(body.get("ContentType")), "text/plain")))
+    return HttpResponse(int(custom.get("ResponseCode", 403)), Headers(headers), str(body.get("Content", "")).encode())
 
 
 def _web_acl_for(account_id: str, region: str, resource_arn: str) -> Any:
@@ -142,8 +164,9 @@ def _web_acl_for(account_id: str, region: str, resource_arn: str) -> Any:
     return wafv2_backends[account_id][region].get_web_acl_for_resource(resource_arn)
 
 
-def _evaluate(acl: Any, ctx: RequestContext, now: float) -> tuple[str, str | None, list[str]]:
-    """(``ALLOW`` | ``BLOCK``, the deciding rule's metric name or ``None`` for the default action, Count rules)."""
+def _decide(acl: Any, ctx: RequestContext, now: float) -> tuple[str, str | None, list[str], dict[str, Any]]:
+    """(``ALLOW`` | ``BLOCK``, the deciding rule's metric name or ``None`` for the default action, the Count rules
+    that matched, the deciding ``Block`` action's settings such as ``CustomResponse``)."""
     counted: list[str] = []
     for rule in sorted(acl.rules, key=lambda r: int(r.priority)):
         if not _matches(rule.statement or {}, ctx, now, acl.arn, rule.name):
@@ -154,11 +177,12 @@ def _evaluate(acl: Any, ctx: RequestContext, now: float) -> tuple[str, str | Non
             counted.append(metric)
             continue
         if action in ("ALLOW", "BLOCK"):
-            return action, metric, counted
+            return action, metric, counted, dict((rule.action or {}).get("Block") or {})
         # CAPTCHA / Challenge: a client without a token is blocked (AWS answers 405 with a page); not modelled
-        return "BLOCK", metric, counted
-    default = next(iter(acl.default_action or {"Allow": {}}), "Allow").upper()
-    return ("BLOCK" if default == "BLOCK" else "ALLOW"), None, counted
+        return "BLOCK", metric, counted, {}
+    default_action = acl.default_action or {"Allow": {}}
+    default = next(iter(default_action), "Allow").upper()
+    return ("BLOCK" if default == "BLOCK" else "ALLOW"), None, counted, dict(default_action.get("Block") or {})
 
 
 def _matches(statement: dict[str, Any], ctx: RequestContext, now: float, acl_arn: str, rule: str) -> bool:

@@ -59,8 +59,11 @@ EVENT_SOURCES = {
     "logs": "logs.amazonaws.com",
     "events": "events.amazonaws.com",
 }
-#: Data events, not management events (the data-events page above): never in the event history.
+#: Data events, not management events (the data-events page above): never in the event history; nor are API
+#: Gateway's TestInvokeMethod and TestInvokeAuthorizer ("not logged in CloudTrail":
+#: https://docs.aws.amazon.com/apigateway/latest/developerguide/cloudtrail.html).
 DATA_EVENTS = {
+    "apigateway": {"TestInvokeMethod", "TestInvokeAuthorizer"},
     "awslambda": {"Invoke", "InvokeAsync", "InvokeWithResponseStream"},
     "sqs": {"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
             "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"},
