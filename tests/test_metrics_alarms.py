@@ -229,3 +229,41 @@ def test_new_metrics_do_not_reach_other_stages(aws: lab.Session) -> None:
     cw = aws.client("cloudwatch")
     assert _sum(cw, "Count", {"ApiName": "two", "Stage": "prod"}, "SampleCount") == 1
     assert _sum(cw, "Count", {"ApiName": "two", "Stage": "dev"}, "SampleCount") == 0
+
+
+def test_m_out_of_n_and_missing_data(aws: lab.Session) -> None:
+    _apig, api_id = _rest_api(aws, "mofn")
+    cw = aws.client("cloudwatch")
+    dims = [{"Name": "ApiName", "Value": "mofn"}, {"Name": "Stage", "Value": "dev"}]
+    cw.put_metric_alarm(AlarmName="rate", Namespace="AWS/ApiGateway", MetricName="5XXError", Statistic="Average",
+                        Dimensions=dims, Period=60, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=0.5,
+                        ComparisonOperator="GreaterThanThreshold")  # TreatMissingData: missing (the default)
+    evaluate_alarms()
+    alarm = cw.describe_alarms(AlarmNames=["rate"])["MetricAlarms"][0]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("INSUFFICIENT_DATA", "Insufficient Data: 3 datapoints were unknown.")
+    clock.advance(60 - clock.now() % 60 + 1)
+    for minute in range(2):
+        call(aws, "GET", api_id, "dev", "broken")
+        call(aws, "GET", api_id, "dev", "broken")
+        call(aws, "GET", api_id, "dev", "ok")  # an error rate of 2/3 each minute
+        clock.advance(60)
+        state = cw.describe_alarms(AlarmNames=["rate"])["MetricAlarms"][0]
+        assert state["StateValue"] == ("OK" if minute == 0 else "ALARM"), state["StateReason"]
+    assert re.fullmatch(r"Threshold Crossed: 2 out of the last 3 datapoints \[0\.6666666666666666 \(.+\), "
+                        r"0\.6666666666666666 \(.+\)\] were greater than the threshold \(0\.5\) "
+                        r"\(minimum 2 datapoints for OK -> ALARM transition\)\.", state["StateReason"]), state["StateReason"]
+
+
+def test_http_detailed_metrics(aws: lab.Session, backend: str) -> None:
+    v2 = aws.client("apigatewayv2")
+    api_id = v2.create_api(Name="d", ProtocolType="HTTP")["ApiId"]
+    integration = v2.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="GET",
+                                        IntegrationUri=f"{backend}/a", PayloadFormatVersion="1.0")["IntegrationId"]
+    v2.create_route(ApiId=api_id, RouteKey="GET /a", Target=f"integrations/{integration}")
+    v2.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True,
+                    DefaultRouteSettings={"DetailedMetricsEnabled": True})
+    call(aws, "GET", api_id, "$default", "a")
+    cw = aws.client("cloudwatch")
+    assert _sum(cw, "Count", {"ApiId": api_id, "Method": "GET", "Resource": "/a", "Stage": "$default"}, "SampleCount") == 1
+    assert _sum(cw, "Count", {"ApiId": api_id, "Stage": "$default"}, "SampleCount") == 1
+    assert _sum(cw, "Count", {"ApiId": api_id}, "SampleCount") == 1
