@@ -51,6 +51,10 @@ def test_a_traced_stage_records_gateway_and_lambda_segments(aws: lab.Session) ->
     xray = aws.client("xray")
     summaries = xray.get_trace_summaries(**_window())["TraceSummaries"]
     assert [s["Id"] for s in summaries] == [trace_id]
+    [summary] = summaries
+    assert summary["Http"]["HttpStatus"] == 200 and summary["Http"]["HttpMethod"] == "GET"
+    assert summary["EntryPoint"]["Type"] == "AWS::ApiGateway::Stage" and summary["ResponseTime"] >= 0
+    assert {s["Type"] for s in summary["ServiceIds"]} == {"AWS::ApiGateway::Stage", "AWS::Lambda", "AWS::Lambda::Function"}
     [trace] = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
     docs = {json.loads(s["Document"])["origin"]: json.loads(s["Document"]) for s in trace["Segments"]}
     gateway, service, function = docs["AWS::ApiGateway::Stage"], docs["AWS::Lambda"], docs["AWS::Lambda::Function"]

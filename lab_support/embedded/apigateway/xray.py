@@ -214,7 +214,48 @@ def _service_graph_response(self: Any) -> Any:
     return json.dumps({"StartTime": start, "EndTime": end, "Services": services, "ContainsOldGroupVersions": False})
 
 
+# -- GetTraceSummaries (moto leaves Http, ServiceIds and ResponseTime empty) ------------------------------------------
+def _wrap_summary(original: Any) -> Any:
+    def summary(self: Any, start_time: Any, end_time: Any, filter_expression: Any = None) -> dict[str, Any]:
+        result = original(self, start_time, end_time, filter_expression)
+        for item in result.get("TraceSummaries", []):
+            trace = self._traces.get(item.get("Id"))
+            if trace is not None:
+                _complete_summary(item, trace["segments"])
+        return dict(result)
+
+    return summary
+
+
+def _complete_summary(item: dict[str, Any], segments: list[Any]) -> None:
+    """``Duration``, ``ResponseTime``, ``Http``, ``ServiceIds``, ``EntryPoint``, ``IsPartial`` of a trace summary
+    (https://docs.aws.amazon.com/xray/latest/api/API_TraceSummary.html) from its segments."""
+    if not segments:
+        return
+    root = next((seg for seg in segments if seg.parent_id is None), segments[0])
+    start = min(seg.start_time for seg in segments)
+    end = max(seg.end_time or seg.start_time for seg in segments)
+    item["Duration"] = round(end - start, 3)
+    item["ResponseTime"] = round((root.end_time or root.start_time) - root.start_time, 3)
+    http = root.http or {}
+    request, response = http.get("request") or {}, http.get("response") or {}
+    item["Http"] = {k: v for k, v in {"HttpURL": request.get("url"), "HttpStatus": response.get("status"),
+                                       "HttpMethod": request.get("method"), "UserAgent": request.get("user_agent"),
+                                       "ClientIp": request.get("client_ip")}.items() if v is not None}
+    services: dict[tuple[str, str], dict[str, Any]] = {}
+    for seg in segments:
+        services.setdefault((seg.name, seg.origin or ""), {"Name": seg.name, "Names": [seg.name],
+                                                           "Type": seg.origin or ""})
+    item["ServiceIds"] = list(services.values())
+    item["EntryPoint"] = {"Name": root.name, "Names": [root.name], "Type": root.origin or ""}
+    item["IsPartial"] = False
+    item.pop("IsParital", None)  # moto's misspelling
+
+
 PATCHES = [
+    patching.Patch("moto.xray.models:SegmentCollection.summary", wrap=_wrap_summary,
+                   signature=["self", "start_time", "end_time", "filter_expression"],
+                   why="trace summaries get Duration, ResponseTime, Http, ServiceIds and EntryPoint from the segments"),
     patching.Patch("moto.xray.responses:XRayResponse.service_graph", replacement=_service_graph_response,
                    signature=["self"], why="GetServiceGraph: services and edges of the stored traces (moto's is empty)"),
 ]
