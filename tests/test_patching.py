@@ -60,6 +60,8 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     patching._GROUPS.update(saved_groups)
     patching._WANTED.extend(saved_wanted)
     patching._APPLIED.extend(saved_applied)
+    if patching._pending():  # undo_all() removed the import hook that the package's waiting patches need
+        patching._install_hook()
     sys.modules.pop(name, None)
 
 
