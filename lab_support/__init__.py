@@ -78,6 +78,7 @@ from lab_support.embedded import event_sources
 from lab_support.embedded import iam as _iam
 from lab_support.embedded import lambda_ as _lambda
 from lab_support.embedded.apigateway import private_endpoints as _private_endpoints
+from lab_support.embedded.apigateway import xray as _xray
 from lab_support.exercises import check
 
 # What attaches to every embedded session, in this order (the one place that states it). Order matters
@@ -93,6 +94,7 @@ EXTENSIONS: tuple[tuple[str, Extension], ...] = (
     ("gateway", _apigateway.install),
     ("cloudwatch", _cloudwatch.install),  # alarm evaluator: its thread starts and stops with the session
     ("lambda", _lambda.install),
+    ("xray", _xray.install),  # traces of direct Invoke calls: wraps the lambda extension's LambdaResponse.invoke
 )
 for _name, _install in EXTENSIONS:
     register_extension(_name, _install)

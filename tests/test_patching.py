@@ -304,7 +304,7 @@ assert SIGNATURES == [], SIGNATURES
 aws = lab.start()
 assert patching.applied(), "lab.start() applies the patches (the modules are imported already)"
 assert sorted({g for g, _ in patching.applied()}) == ["cloudtrail", "cloudwatch", "event_sources", "gateway", "iam", "lambda",
-                                                      "private_api"]
+                                                      "private_api", "xray"]
 client = clients(aws, over_http=False)
 tmp = sys.argv[1]
 
@@ -420,7 +420,7 @@ invoke(kernel, "lazy")
 get(f"https://{api}.execute-api.{aws.region}.amazonaws.com/prod/hi")
 groups = {g for g, _ in patching.applied()}
 # (the gateway writes its metrics to moto's CloudWatch: the cloudwatch group is applied then)
-assert groups == {"cloudtrail", "cloudwatch", "event_sources", "gateway", "iam", "lambda", "private_api"}, groups
+assert groups == {"cloudtrail", "cloudwatch", "event_sources", "gateway", "iam", "lambda", "private_api", "xray"}, groups
 lab.stop()
 for group in patching.groups().values():
     for entry in group:

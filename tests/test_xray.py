@@ -89,3 +89,25 @@ def test_course_clock_and_untraced_stages(aws: lab.Session) -> None:
     requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10)
     [summary] = aws.client("xray").get_trace_summaries(**_window())["TraceSummaries"]
     assert int(summary["Id"].split("-")[1], 16) >= int(clock.now()) - 5  # the trace id's time is the course clock
+
+
+def test_invoking_an_active_function_is_traced_by_the_default_sampling_rule(aws: lab.Session) -> None:
+    lambda_function(aws, "xr-active", CODE.replace("event['headers'].get('X-Amzn-Trace-Id')", "'ok'"), allow=False)
+    lambda_function(aws, "xr-passive", CODE.replace("event['headers'].get('X-Amzn-Trace-Id')", "'ok'"), allow=False)
+    lam, xray = aws.client("lambda"), aws.client("xray")
+    lam.update_function_configuration(FunctionName="xr-active", TracingConfig={"Mode": "Active"})
+    lam.get_waiter("function_updated_v2").wait(FunctionName="xr-active")
+    lam.invoke(FunctionName="xr-passive", Payload=b"{}")
+    assert xray.get_trace_summaries(**_window())["TraceSummaries"] == []  # PassThrough, no sampled caller
+    clock.advance(1)
+    clock.seed(1)
+    for _ in range(3):  # the first request of a second is sampled; with seed 1, neither of the next two (5 %)
+        lam.invoke(FunctionName="xr-active", Payload=b"{}")
+    [summary] = xray.get_trace_summaries(**_window())["TraceSummaries"]
+    [trace] = xray.batch_get_traces(TraceIds=[summary["Id"]])["Traces"]
+    docs = sorted((json.loads(s["Document"]) for s in trace["Segments"]), key=lambda d: d["origin"])
+    assert [(d["origin"], d["name"]) for d in docs] == [("AWS::Lambda", "xr-active"), ("AWS::Lambda::Function", "xr-active")]
+    assert docs[1]["parent_id"] == docs[0]["id"] and "parent_id" not in docs[0]
+    clock.advance(1)
+    lam.invoke(FunctionName="xr-active", Payload=b"{}")  # a new second: sampled again
+    assert len(xray.get_trace_summaries(**_window())["TraceSummaries"]) == 2

@@ -19,20 +19,28 @@ True)``), each request to it leaves a trace in moto's X-Ray backend, so ``xray.g
 continued, as API Gateway does), and forwards ``X-Amzn-Trace-Id: Root=1-{8 hex time}-{24 hex};Parent={16 hex};
 Sampled=1`` to the integration (``$context.xrayTraceId`` is the Root); :func:`finish` (a response handler) writes
 the segments. Times are the course clock (:func:`lab_support.core.clock.now`), ids the course's random source.
+A direct ``Invoke`` of a function with ``TracingConfig`` ``Active`` (or a caller's ``X-Amzn-Trace-Id`` with
+``Sampled=1``) records the two Lambda segments too (:data:`INVOKE_PATCHES`, the ``xray`` extension, applied after
+the ``lambda`` group whose ``LambdaResponse.invoke`` it wraps), sampled by X-Ray's default rule: "the first request
+each second, and five percent of any additional requests"
+(https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html), on the course clock and random source.
 Not modelled: the function's own ``_X_AMZN_TRACE_ID`` environment variable (the local runtime does not set it),
-traces of direct ``Invoke`` calls, sampling rules (every traced request is sampled).
+custom sampling rules (every request of a traced stage is sampled).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from lab_support.core import clock, patching
+from lab_support.core.session import Session
 from lab_support.embedded.apigateway.context import RequestContext
 
 #: ``origin`` values (segment-documents page above and the Lambda X-Ray page).
@@ -252,6 +260,91 @@ def _complete_summary(item: dict[str, Any], segments: list[Any]) -> None:
     item.pop("IsParital", None)  # moto's misspelling
 
 
+# -- direct Invoke of an Active function ---------------------------------------------------------------------------
+DEFAULT_RESERVOIR = 1  # requests a second always sampled (default sampling rule, page above)
+DEFAULT_FIXED_RATE = 0.05  # and this share of the others
+_RESERVOIR: dict[str, tuple[int, int]] = {}  # function ARN -> (course-clock second, requests sampled in it)
+
+
+def _sampled(function_arn: str, now: float) -> bool:
+    second, used = _RESERVOIR.get(function_arn, (-1, 0))
+    if int(now) != second:
+        second, used = int(now), 0
+    if used < DEFAULT_RESERVOIR:
+        _RESERVOIR[function_arn] = (second, used + 1)
+        return True
+    return clock.rng().random() < DEFAULT_FIXED_RATE
+
+
+def _wrap_response_invoke(original: Any) -> Any:
+    def invoke(self: Any) -> Any:
+        started, started_monotonic = clock.now(), time.monotonic()
+        result = original(self)
+        with contextlib.suppress(KeyError, ValueError, AttributeError):  # an unknown function: moto answered already
+            _trace_invoke(self, result, started, started + (time.monotonic() - started_monotonic))
+        return result
+
+    return invoke
+
+
+def _trace_invoke(response: Any, result: Any, started: float, ended: float) -> None:
+    status, headers = result[0], result[1] or {}
+    if int(status) >= 300:
+        return
+    function = response.backend.get_function(unquote(response.path.rsplit("/", 2)[-2]), None)
+    incoming = str(response.headers.get(TRACE_HEADER) or "")
+    found = _ROOT.search(incoming)
+    active = (function.tracing_config or {}).get("Mode") == "Active"
+    if found and "Sampled=1" in incoming:
+        trace_id, parent = found.group(1), re.search(r"Parent=([0-9a-f]{16})", incoming)
+    elif active and not (found and "Sampled=0" in incoming) and _sampled(function.function_arn, started):
+        trace_id, parent = (found.group(1) if found else new_trace_id(started)), None
+    else:
+        return
+    service_id, function_id = _hex(64), _hex(64)
+    arn, name = function.function_arn, function.function_name
+    request_id = str(headers.get("x-amzn-RequestId") or headers.get("x-amzn-requestid") or "")
+    service: dict[str, Any] = {"name": name, "id": service_id, "trace_id": trace_id, "start_time": started,
+                               "end_time": ended, "origin": LAMBDA_SERVICE_ORIGIN, "resource_arn": arn,
+                               "http": {"response": {"status": int(status)}}, "aws": {"request_id": request_id}}
+    if parent:
+        service["parent_id"] = parent.group(1)
+    body: dict[str, Any] = {"name": name, "id": function_id, "trace_id": trace_id, "parent_id": service_id,
+                            "start_time": started, "end_time": ended, "origin": LAMBDA_FUNCTION_ORIGIN,
+                            "resource_arn": arn, "aws": {"function_arn": arn, "resource_names": [name]}}
+    if headers.get("x-amz-function-error") or headers.get("X-Amz-Function-Error"):
+        body["fault"] = True
+    _put(response.current_account, response.region, [service, body])
+
+
+def _wrap_update_configuration(original: Any) -> Any:
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
+        result = original(self, config_updates)
+        if config_updates.get("TracingConfig"):
+            self.tracing_config = {"Mode": config_updates["TracingConfig"].get("Mode", "PassThrough")}
+        return result
+
+    return update_configuration
+
+
+INVOKE_PATCHES = patching.group("xray", [
+    patching.Patch("moto.awslambda.models:LambdaFunction.update_configuration", wrap=_wrap_update_configuration,
+                   signature=["self", "config_updates"], stacks_on=("event_sources",),
+                   why="keeps TracingConfig (moto drops it on update_function_configuration)"),
+    patching.Patch("moto.awslambda.responses:LambdaResponse.invoke", wrap=_wrap_response_invoke, signature=["self"],
+                   stacks_on=("lambda",),
+                   why="Invoke of an Active function (or a sampled caller): AWS::Lambda and AWS::Lambda::Function segments"),
+])
+
+
+def install(session: Session) -> None:
+    """The ``xray`` extension: traces of direct Invoke calls (after the ``lambda`` extension: it wraps its patch)."""
+    if session.backend != "moto":
+        return
+    patching.apply(INVOKE_PATCHES)
+    session.on_reset(_RESERVOIR.clear)
+
+
 PATCHES = [
     patching.Patch("moto.xray.models:SegmentCollection.summary", wrap=_wrap_summary,
                    signature=["self", "start_time", "end_time", "filter_expression"],
@@ -260,4 +353,4 @@ PATCHES = [
                    signature=["self"], why="GetServiceGraph: services and edges of the stored traces (moto's is empty)"),
 ]
 
-__all__ = ["PATCHES", "begin", "finish", "new_trace_id", "service_graph"]
+__all__ = ["INVOKE_PATCHES", "PATCHES", "begin", "finish", "install", "new_trace_id", "service_graph"]
