@@ -101,3 +101,15 @@ def test_calls_over_the_embedded_http_server_are_recorded(aws: lab.Session) -> N
     client.create_rest_api(name="over-http")
     [event] = _events(aws, LookupAttributes=_by("EventName", "CreateRestApi"))
     assert json.loads(event["CloudTrailEvent"])["requestParameters"]["name"] == "over-http"
+
+
+def test_an_iam_users_key_names_the_user(aws: lab.Session) -> None:
+    iam = aws.client("iam")
+    iam.create_user(UserName="student")
+    key = iam.create_access_key(UserName="student")["AccessKey"]
+    apig = aws.client("apigateway", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    apig.create_rest_api(name="by-student")
+    [event] = _events(aws, LookupAttributes=_by("Username", "student"))
+    assert event["EventName"] == "CreateRestApi"
+    identity = json.loads(event["CloudTrailEvent"])["userIdentity"]
+    assert (identity["type"], identity["userName"], identity["accessKeyId"]) == ("IAMUser", "student", key["AccessKeyId"])

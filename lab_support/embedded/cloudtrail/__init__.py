@@ -31,6 +31,7 @@ import base64
 import contextlib
 import json
 import re
+import sys
 import threading
 import uuid
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ LAMBDA_VERSION = "20150331"
 LAMBDA_V2 = {"AddPermission", "RemovePermission", "GetPolicy", "UpdateFunctionCode", "UpdateFunctionConfiguration"}
 #: LookupEvents limits (API_LookupEvents.html above).
 MAX_RESULTS = 50
+MAX_KEPT = 50_000  # a bound on the kernel's memory (AWS keeps 90 days, whatever their number)
 HISTORY_SECONDS = 90 * 24 * 3600
 LOOKUP_KEYS = {"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource",
                "AccessKeyId"}
@@ -172,7 +174,7 @@ def _record(response: Any, service: str, result: Any) -> None:
     resources = _resources(params, record["responseElements"], operation)
     with _LOCK:
         _EVENTS.append(_Event(now, record, username, resources))
-        while _EVENTS and _EVENTS[0].at < now - HISTORY_SECONDS:
+        while _EVENTS and (_EVENTS[0].at < now - HISTORY_SECONDS or len(_EVENTS) > MAX_KEPT):
             _EVENTS.pop(0)
 
 
@@ -184,8 +186,9 @@ def _access_key(response: Any) -> str:
 
 
 def _identity(account: str, key: str) -> tuple[dict[str, Any], str]:
-    """``userIdentity`` and the event's ``Username``: an execution role's session, else the account's root user
-    (the session's key is not an IAM user's key in moto)."""
+    """``userIdentity`` and the event's ``Username`` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/
+    cloudtrail-event-reference-user-identity.html): an execution role's session, an IAM user's key, else the
+    account's root user (the session's own key belongs to no IAM user)."""
     grant = grant_for_key(key) if key else None
     if grant is not None:
         role_id = "AROA" + grant.role_name.upper()[:17].ljust(17, "X")
@@ -194,9 +197,25 @@ def _identity(account: str, key: str) -> tuple[dict[str, Any], str]:
                     "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": role_id, "arn": grant.role_arn,
                                                          "accountId": grant.account, "userName": grant.role_name}}}
         return identity, grant.session_name
+    user = _iam_user(account, key) if key else None
+    if user is not None:
+        identity = {"type": "IAMUser", "principalId": user.id, "arn": user.arn, "accountId": account,
+                    "accessKeyId": key, "userName": user.name}
+        return identity, str(user.name)
     identity = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root", "accountId": account,
                 "accessKeyId": key}
     return identity, "root"
+
+
+def _iam_user(account: str, key: str) -> Any:
+    """The IAM user whose access key signed the call (a key made with ``iam.create_access_key``), if any."""
+    models = sys.modules.get("moto.iam.models")
+    if models is None:
+        return None
+    try:
+        return models.iam_backends[account]["global"].get_user_from_access_key_id(key)
+    except KeyError:
+        return None
 
 
 def _source_ip(response: Any) -> str:
