@@ -267,3 +267,14 @@ def test_http_detailed_metrics(aws: lab.Session, backend: str) -> None:
     assert _sum(cw, "Count", {"ApiId": api_id, "Method": "GET", "Resource": "/a", "Stage": "$default"}, "SampleCount") == 1
     assert _sum(cw, "Count", {"ApiId": api_id, "Stage": "$default"}, "SampleCount") == 1
     assert _sum(cw, "Count", {"ApiId": api_id}, "SampleCount") == 1
+
+
+def test_custom_metric_without_timestamp_follows_the_course_clock(aws: lab.Session) -> None:
+    cw = aws.client("cloudwatch")
+    cw.put_metric_alarm(AlarmName="custom", Namespace="Shop", MetricName="Orders", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=3, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        TreatMissingData="notBreaching")
+    clock.advance(600)  # the course clock runs ten minutes ahead of the wall clock now
+    cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 4.0}])  # no Timestamp
+    clock.advance(60)
+    assert cw.describe_alarms(AlarmNames=["custom"])["MetricAlarms"][0]["StateValue"] == "ALARM"

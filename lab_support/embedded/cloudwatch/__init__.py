@@ -53,4 +53,7 @@ PATCHES = patching.group("cloudwatch", [
                    signature=["self", "namespace", "metric_name", "start_time", "end_time", "period", "stats",
                               "dimensions", "unit"],
                    why="the exact set of dimensions, as CloudWatch matches them (moto: any superset)"),
+    patching.Patch("moto.cloudwatch.models:CloudWatchBackend.put_metric_data", wrap=statistics.wrap_put_metric_data,
+                   signature=["self", "namespace", "metric_data"],
+                   why="a datum without Timestamp is stamped on the course clock (alarms evaluate on it)"),
 ])

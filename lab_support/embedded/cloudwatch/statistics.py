@@ -7,12 +7,16 @@ were used when the metrics were created."
 
 moto 5.2.5 matches the requested dimensions as a subset, so a stage-level query of ``AWS/ApiGateway`` would also
 count the per-method datapoints that detailed metrics add (:mod:`lab_support.embedded.apigateway.metrics`).
+
+Also: PutMetricData stamps a datum that has no ``Timestamp`` on the course clock (:func:`wrap_put_metric_data`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from lab_support.core import clock
 
 
 def same_dimensions(datum: Any, dimensions: list[dict[str, str]]) -> bool:
@@ -49,3 +53,18 @@ def get_metric_statistics(self: Any, namespace: str, metric_name: str, start_tim
         if bucket.metric_data:
             data.append(bucket)
     return data
+
+
+def wrap_put_metric_data(original: Any) -> Any:
+    """PutMetricData: a datum without ``Timestamp`` gets the course clock's time ("the time the metric data was
+    received" on AWS: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html), so
+    alarms evaluated on the course clock see it in the right period after ``clock.advance()``."""
+
+    def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        stamp = datetime.fromtimestamp(clock.now(), UTC).replace(tzinfo=None)  # moto keeps naive UTC datetimes
+        for datum in metric_data:
+            if not datum.get("Timestamp"):
+                datum["Timestamp"] = stamp
+        original(self, namespace, metric_data)
+
+    return put_metric_data
