@@ -94,11 +94,14 @@ def reset() -> None:
 
 
 def _run() -> None:
+    reported: set[str] = set()
     while not _STOP.wait(TICK_SECONDS):
         try:
             evaluate_alarms()
-        except Exception as err:
-            print(f"lab_support: CloudWatch alarm evaluation failed: {err!r}", file=sys.stderr)
+        except Exception as err:  # the thread must survive a bad alarm: say so on stderr, once per kind of failure
+            if repr(err) not in reported:
+                reported.add(repr(err))
+                print(f"lab_support: CloudWatch alarm evaluation failed: {err!r}", file=sys.stderr)
 
 
 # -- evaluation -------------------------------------------------------------------------------------------------
