@@ -180,3 +180,21 @@ def test_a_custom_block_response_takes_precedence(aws: lab.Session) -> None:
     assert (got.status_code, got.text, got.headers["x-amzn-waf-reason"]) == (429, '{"error":"no tea"}', "tea")
     assert got.headers["Content-Type"] == "application/json"
     assert _get(api_id, "items?drink=coffee").status_code == 200
+
+
+def test_blocked_and_allowed_requests_reach_the_access_log(aws: lab.Session) -> None:
+    api_id = _api(aws)
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName=f"access-{api_id}")
+    group_arn = f"arn:aws:logs:{REGION}:123456789012:log-group:access-{api_id}"
+    aws.client("apigateway").update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group_arn},
+        {"op": "replace", "path": "/accessLogSettings/format",
+         "value": "$context.wafResponseCode $context.status $context.waf.status $context.webaclArn"}])
+    arn = _acl(aws, api_id, [_rule("bad-agent", 0, {"ByteMatchStatement": {
+        "SearchString": b"bot", "FieldToMatch": {"SingleHeader": {"Name": "user-agent"}},
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}], "PositionalConstraint": "CONTAINS"}})])
+    _get(api_id)
+    _get(api_id, **{"User-Agent": "bot"})
+    lines = [e["message"] for e in logs.filter_log_events(logGroupName=f"access-{api_id}")["events"]]
+    assert lines == [f"WAF_ALLOW 200 200 {arn}", f"WAF_BLOCK 403 403 {arn}"]

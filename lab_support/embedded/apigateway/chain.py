@@ -372,6 +372,7 @@ REST_RESPONSE: tuple[Handler, ...] = (
     render_gateway_error,
     record_integration_latency,
     record_metrics,  # CloudWatch metrics of the stage (metrics.py)
+    waf.add_log_variables,  # $context.wafResponseCode, webaclArn, waf.* (waf.py)
     write_execution_log,
     write_access_log,
     xray.finish,  # the request's X-Ray segments (xray.py)

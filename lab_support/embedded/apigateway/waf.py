@@ -44,6 +44,7 @@ import re
 import sys
 import threading
 import urllib.parse
+import weakref
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from typing import Any
 from werkzeug.datastructures import Headers
 
 from lab_support.core import clock, patching
+from lab_support.embedded.apigateway import rest
 from lab_support.embedded.apigateway.context import HttpResponse, RequestContext
 
 NAMESPACE = "AWS/WAFV2"  # https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
@@ -110,6 +112,7 @@ class _State:
 
 
 _STATE = _State()
+_LOG_VARIABLES: weakref.WeakKeyDictionary[RequestContext, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def reset() -> None:
@@ -134,10 +137,26 @@ def inspect(ctx: RequestContext) -> None:
     acl_metric = str((acl.visibility_config or {}).get("MetricName") or acl.name)
     _metrics(ctx, acl_metric, action, deciding, counted, now)
     _sample(acl, ctx, action, deciding or acl_metric, counted, now)
+    log_variables = {"wafResponseCode": f"WAF_{action}", "webaclArn": acl.arn,
+                     "waf": {"status": 403 if action == "BLOCK" else 200, "latency": 0, "error": None}}
+    _LOG_VARIABLES[ctx] = log_variables
     if action == "BLOCK":
         rule = deciding or "Default_Action"
         ctx.exec_log.error(f"Request blocked by AWS WAF web ACL {acl.name} (rule {rule})")
         ctx.response = _blocked(acl, ctx, block)
+        # API Gateway still logs the request (its access log shows it, with $context.wafResponseCode WAF_BLOCK)
+        ctx.stage = ctx.api.stages.get(ctx.stage_name)
+        ctx.variables = rest.context_variables(ctx)
+
+
+def add_log_variables(ctx: RequestContext) -> None:
+    """REST response handler: ``$context.wafResponseCode`` (``WAF_ALLOW`` | ``WAF_BLOCK``), ``$context.webaclArn``,
+    ``$context.waf.status`` / ``latency`` / ``error`` for the access log
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)."""
+    found = _LOG_VARIABLES.pop(ctx, None)
+    if found is not None:
+        for key, value in found.items():
+            ctx.variables.setdefault(key, value)
 
 
 def _blocked(acl: Any, ctx: RequestContext, block: dict[str, Any]) -> HttpResponse:
@@ -446,4 +465,4 @@ PATCHES = [
                               "token_domains", "association_config"], why="the same checks on update"),
 ]
 
-__all__ = ["PATCHES", "get_sampled_requests", "inspect", "reset", "stage_arn"]
+__all__ = ["PATCHES", "add_log_variables", "get_sampled_requests", "inspect", "reset", "stage_arn"]
