@@ -108,10 +108,12 @@ def _run() -> None:
 def _backends() -> list[Any]:
     """moto's CloudWatch backends that exist (none until a notebook has used CloudWatch: nothing is imported)."""
     models = sys.modules.get("moto.cloudwatch.models")
-    if models is None:
+    # Not imported yet, or being imported in another thread (cloudwatch_backends is the module's last statement).
+    backends = getattr(models, "cloudwatch_backends", None)
+    if backends is None:
         return []
     found = []
-    for regions in list(models.cloudwatch_backends.values()):
+    for regions in list(backends.values()):
         found.extend(list(regions.values()))
     return found
 
