@@ -153,6 +153,9 @@ def test_real_backend_without_credentials_refuses_clearly(tmp_path, monkeypatch)
     assert "aws configure" in str(info.value)
     monkeypatch.delenv("LAB_BACKEND")
     assert lab.start().backend == "moto"
+    # Stop before monkeypatch puts the environment back: a session must not outlive the settings it started
+    # with (the next test's `aws` starts a fresh one, with its own keys).
+    lab.stop()
 
 
 def test_switching_backend_while_running_is_refused(aws: lab.Session) -> None:
