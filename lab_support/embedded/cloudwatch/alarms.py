@@ -21,6 +21,7 @@ is not modelled (a period is evaluated as soon as it ends).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import threading
@@ -29,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab_support.core import clock, idle
+
+_LOG = logging.getLogger("lab_support.server")  # kept in memory by core.server, never printed
 
 TICK_SECONDS = 0.1  # how often the thread looks at the course clock (wall-clock seconds)
 
@@ -98,10 +101,10 @@ def _run() -> None:
     while not _STOP.wait(TICK_SECONDS):
         try:
             evaluate_alarms()
-        except Exception as err:  # the thread must survive a bad alarm: say so on stderr, once per kind of failure
+        except Exception as err:  # the thread must survive a bad alarm; a notebook's output is no place for it
             if repr(err) not in reported:
                 reported.add(repr(err))
-                print(f"lab_support: CloudWatch alarm evaluation failed: {err!r}", file=sys.stderr)
+                _LOG.exception("CloudWatch alarm evaluation failed")  # see core.server.recent_problems()
 
 
 # -- evaluation -------------------------------------------------------------------------------------------------
