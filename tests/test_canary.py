@@ -133,6 +133,14 @@ def test_stage_variables_pick_lambda_aliases_and_the_canary_overrides_them(aws: 
 
     assert get("prod").endswith(" prod")
     assert get("dev").endswith(" dev")
+    # the execution log's endpoint URI keeps the alias the stage variable chose
+    apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+    get("prod")
+    lines = [e["message"] for e in aws.client("logs").filter_log_events(
+        logGroupName=f"API-Gateway-Execution-Logs_{api_id}/prod")["events"]]
+    assert any(line.endswith(f"Endpoint request URI: https://lambda.{REGION}.amazonaws.com/2015-03-31/functions/"
+                             f"{arn}:prod/invocations") for line in lines), lines
     apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
         {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "100"},
         {"op": "replace", "path": "/canarySettings/stageVariableOverrides/alias", "value": "dev"},

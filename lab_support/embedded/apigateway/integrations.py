@@ -107,8 +107,10 @@ class LambdaProxyIntegration(Integration):
         uri = substitute_stage_variables(ctx.integration.uri, ctx.stage_variables) or ""
         payload = json.dumps(payloads.rest_event(ctx)).encode()
         if log.detailed:
+            function, qualifier = backends.lambda_target(uri)
+            target = f"{function}:{qualifier}" if qualifier else function  # the alias or version stays in the URI
             log.info(f"Endpoint request URI: https://lambda.{ctx.region}.amazonaws.com/2015-03-31/functions/"
-                     f"{backends.lambda_target(uri)[0]}/invocations")
+                     f"{target}/invocations")
             log.info(f"Endpoint request body after transformations: {_preview(payload)}")
         result = backends.invoke_lambda(uri, payload, source_arn=_rest_source_arn(ctx), account_id=ctx.account_id,
                                         timeout_ms=ctx.timeout_ms)
