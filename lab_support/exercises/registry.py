@@ -37,6 +37,7 @@ _MODULES = (
     "lab_support.exercises.nb03",
     "lab_support.exercises.nb04",
     "lab_support.exercises.nb05",
+    "lab_support.exercises.nb06",
 )
 
 
