@@ -38,6 +38,7 @@ _MODULES = (
     "lab_support.exercises.nb04",
     "lab_support.exercises.nb05",
     "lab_support.exercises.nb06",
+    "lab_support.exercises.nb07",
 )
 
 

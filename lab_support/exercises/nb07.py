@@ -1,0 +1,280 @@
+"""Self-checks (and the prepared resources) for notebook 07, Releasing and operating an API.
+
+* 07.1 (write): :func:`prepare_07_1` builds ``nb07-ex-logs`` (``GET /`` → a Lambda proxy, stage ``dev``) and the
+  log group ``nb07-ex-access``; the student gives the stage an access-log format in JSON with the fields a check
+  needs (``requestId``, ``status``, ``resourcePath``, ``integrationLatency``); the check sends a request and reads
+  the real log line.
+* 07.2 (diagnose): :func:`prepare_07_2` builds ``nb07-ex-canary``: its ``prod`` stage runs a canary whose
+  stage-variable override picks the Lambda alias ``beta``, which API Gateway may not invoke; canary requests fail.
+  The student finds it in the access and execution logs and fixes it, keeping the canary.
+* 07.3 (predict-then-run): :func:`prepare_07_3` builds ``nb07-ex-alarm`` (a MOCK method answering 500) and an alarm
+  with Period 60, EvaluationPeriods 3, DatapointsToAlarm 2; the student predicts in which minute of
+  :data:`ERRORS_PER_MINUTE` the alarm goes to ALARM, and the check plays those minutes on the course clock.
+
+Everything is created through public APIs (Lambda, API Gateway, CloudWatch), tagged and tracked for
+``lab.cleanup()``; running a ``prepare_…`` function again puts the exercise back in its starting state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from lab_support.core import clock
+from lab_support.core.session import current
+from lab_support.course.api_builders import allow_api_gateway, execute_api_arn, find_rest_api, lambda_uri, resource, rest_api
+from lab_support.course.functions import create_function
+from lab_support.exercises.registry import exercise
+
+__all__ = ["ERRORS_PER_MINUTE", "prepare_07_1", "prepare_07_2", "prepare_07_3"]
+
+LOGS_API, LOGS_FN, LOGS_GROUP = "nb07-ex-logs", "nb07-ex-hello", "nb07-ex-access"
+CANARY_API, CANARY_FN = "nb07-ex-canary", "nb07-ex-shop"
+ALARM_API, ALARM_NAME = "nb07-ex-alarm", "nb07-ex-5xx"
+#: 5XX errors sent in each minute of exercise 07.3 (minute 1 first).
+ERRORS_PER_MINUTE = [6, 2, 7, 0, 0]
+REQUIRED_FIELDS = ("requestId", "status", "resourcePath", "integrationLatency")
+
+SHOP_CODE = '''
+import json
+RELEASE = "{release}"
+
+
+def handler(event, context):
+    alias = context.invoked_function_arn.split(":")[-1]
+    return {{"statusCode": 200, "body": json.dumps({{"release": RELEASE, "alias": alias}})}}
+'''
+
+
+HELLO_CODE = '''
+def handler(event, context):
+    return {"statusCode": 200, "body": "hello"}
+'''
+
+
+# -- 07.1 -------------------------------------------------------------------------------------------------------
+def prepare_07_1() -> str:
+    """REST API ``nb07-ex-logs``: ``GET /`` → Lambda proxy ``nb07-ex-hello``, stage ``dev`` without access logs;
+    the log group ``nb07-ex-access`` exists. Returns the API id."""
+    session = current()
+    apig, logs = session.client("apigateway"), session.client("logs")
+    fn = create_function(LOGS_FN, HELLO_CODE)
+    api_id = rest_api(LOGS_API, fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+    allow_api_gateway(LOGS_FN, api_id)
+    root = resource(api_id, "/")
+    apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                         integrationHttpMethod="POST", uri=lambda_uri(fn["FunctionArn"]))
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=LOGS_GROUP, tags=session.tags)
+    session.track(f"log group {LOGS_GROUP}", lambda: _drop_group(LOGS_GROUP), once=True)
+    return api_id
+
+
+@exercise(
+    "07.1",
+    "a JSON access log with the fields the check needs",
+    "set /accessLogSettings/destinationArn (the ARN of the log group nb07-ex-access) and /accessLogSettings/format "
+    "on the dev stage of nb07-ex-logs; the format is a JSON object whose values are $context variables",
+)
+def _json_access_log() -> bool | str:
+    import requests
+
+    session = current()
+    apig, logs = session.client("apigateway"), session.client("logs")
+    api_id = find_rest_api(LOGS_API)
+    if api_id is None:
+        return "the API nb07-ex-logs does not exist: run the cell that prepares the exercise"
+    settings = apig.get_stage(restApiId=api_id, stageName="dev").get("accessLogSettings") or {}
+    if not settings.get("destinationArn") or not settings.get("format"):
+        return "the dev stage has no access log yet: it needs a destination (a log group's ARN) and a format"
+    try:
+        json.loads(settings["format"].replace("$", "S"))
+    except ValueError:
+        return "the format is not a JSON object: write it with json.dumps({...}) so every value is quoted"
+    answer = requests.get(session.stage_url(api_id, "dev"), timeout=30)
+    request_id = answer.headers.get("x-amzn-RequestId")
+    group = settings["destinationArn"].split(":log-group:", 1)[-1].removesuffix(":*")
+    try:
+        events = logs.filter_log_events(logGroupName=group, filterPattern=f'"{request_id}"')["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return f"the log group {group} does not exist"
+    if not events:
+        return "no access-log line carries the request's id: is $context.requestId in the format?"
+    line = json.loads(events[-1]["message"])
+    missing = [f for f in REQUIRED_FIELDS if f not in line]
+    if missing:
+        return f"the log line {json.dumps(line)} lacks the field(s) {', '.join(missing)}"
+    if str(line["status"]) != str(answer.status_code):
+        return f"'status' is {line['status']!r}, the response's status was {answer.status_code}: which $context variable?"
+    if line["resourcePath"] != "/":
+        return f"'resourcePath' is {line['resourcePath']!r}; the request went to the resource /"
+    if not str(line["integrationLatency"]).isdigit():
+        return f"'integrationLatency' is {line['integrationLatency']!r}, not a number of milliseconds"
+    return True
+
+
+# -- 07.2 -------------------------------------------------------------------------------------------------------
+def _version(name: str, release: str) -> str:
+    """The published version of ``name`` whose description is ``release {release}`` (published once)."""
+    lam = current().client("lambda")
+    versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    found = next((v["Version"] for v in versions if v.get("Description") == f"release {release}"), None)
+    if found is None:
+        create_function(name, SHOP_CODE.format(release=release))
+        found = lam.publish_version(FunctionName=name, Description=f"release {release}")["Version"]
+    return str(found)
+
+
+def _alias(name: str, alias: str, version: str) -> None:
+    lam = current().client("lambda")
+    try:
+        lam.update_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+    except lam.exceptions.ResourceNotFoundException:
+        lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+
+
+def prepare_07_2() -> str:
+    """REST API ``nb07-ex-canary``: ``GET /`` calls ``nb07-ex-shop:${stageVariables.alias}``; stage ``prod``
+    (alias ``prod`` → release 1.0) with a 50 % canary whose override is ``alias=beta`` (release 2.0), an access
+    log and ERROR execution logs. Only the alias ``prod`` may be invoked by API Gateway. Returns the API id."""
+    session = current()
+    lam, apig, logs = session.client("lambda"), session.client("apigateway"), session.client("logs")
+    _alias(CANARY_FN, "prod", _version(CANARY_FN, "1.0"))
+    _alias(CANARY_FN, "beta", _version(CANARY_FN, "2.0"))
+    api_id = rest_api(CANARY_API, fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+    for alias in ("prod", "beta"):  # back to the starting state: only prod may be invoked
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=f"nb07-ex-{alias}")
+    lam.add_permission(FunctionName=CANARY_FN, Qualifier="prod", StatementId="nb07-ex-prod",
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=execute_api_arn(api_id))
+    session.track("permissions of nb07-ex-shop's aliases", lambda: [_drop_permission(a) for a in ("prod", "beta")],
+                  once=True)
+    root = resource(api_id, "/")
+    fn_arn = lam.get_function_configuration(FunctionName=CANARY_FN)["FunctionArn"]
+    apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                         integrationHttpMethod="POST", uri=lambda_uri(fn_arn + ":${stageVariables.alias}"))
+    apig.create_deployment(restApiId=api_id, stageName="prod", variables={"alias": "prod"})
+    group = f"nb07-ex-canary-access-{api_id}"
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=group, tags=session.tags)
+    session.track(f"log group {group}", lambda: _drop_group(group), once=True)
+    arn = f"arn:aws:logs:{session.region}:{session.account_id}:log-group:{group}"
+    fmt = json.dumps({"requestId": "$context.requestId", "isCanaryRequest": "$context.isCanaryRequest",
+                      "status": "$context.status", "integrationStatus": "$context.integrationStatus"})
+    apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt},
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}])
+    apig.create_deployment(restApiId=api_id, stageName="prod", canarySettings={
+        "percentTraffic": 50.0, "stageVariableOverrides": {"alias": "beta"}})
+    return api_id
+
+
+def _drop_permission(alias: str) -> None:
+    lam = current().client("lambda")
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+        lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=f"nb07-ex-{alias}")
+
+
+def _drop_group(group: str) -> None:
+    logs = current().client("logs")
+    with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+        logs.delete_log_group(logGroupName=group)
+
+
+@exercise(
+    "07.2",
+    "make the canary's requests succeed, keeping the canary",
+    "read the execution log of the failing requests: which alias do canary requests invoke, and what does that alias "
+    "lack that prod has? Compare the resource-based policies of the two aliases",
+)
+def _canary_works() -> bool | str:
+    import requests
+
+    session = current()
+    apig = session.client("apigateway")
+    api_id = find_rest_api(CANARY_API)
+    if api_id is None:
+        return "the API nb07-ex-canary does not exist: run the cell that prepares the exercise"
+    canary = apig.get_stage(restApiId=api_id, stageName="prod").get("canarySettings")
+    if not canary or float(canary.get("percentTraffic") or 0) <= 0:
+        return "the canary is gone (or gets no traffic): the release must still be tried on a share of requests"
+    answers = [requests.get(session.stage_url(api_id, "prod"), timeout=30) for _ in range(30)]
+    failed = [a.status_code for a in answers if a.status_code != 200]
+    if failed:
+        return f"some requests to prod still fail ({failed[0]}): look at the execution log"
+    releases = {a.json().get("release") for a in answers}
+    if "2.0" not in releases:
+        return "every request succeeds but none reaches release 2.0: the canary should still run the new release"
+    return True
+
+
+# -- 07.3 -------------------------------------------------------------------------------------------------------
+def prepare_07_3() -> str:
+    """REST API ``nb07-ex-alarm`` (``GET /broken``, MOCK 500, stage ``dev``) and the alarm ``nb07-ex-5xx``
+    (Sum of 5XXError ≥ 5, Period 60, EvaluationPeriods 3, DatapointsToAlarm 2, missing data not breaching).
+    Returns the API id."""
+    session = current()
+    apig, cw = session.client("apigateway"), session.client("cloudwatch")
+    api_id = rest_api(ALARM_API, fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+    broken = resource(api_id, "/broken")
+    apig.put_method(restApiId=api_id, resourceId=broken, httpMethod="GET", authorizationType="NONE")
+    apig.put_integration(restApiId=api_id, resourceId=broken, httpMethod="GET", type="MOCK",
+                         requestTemplates={"application/json": '{"statusCode": 500}'})
+    apig.put_method_response(restApiId=api_id, resourceId=broken, httpMethod="GET", statusCode="500")
+    apig.put_integration_response(restApiId=api_id, resourceId=broken, httpMethod="GET", statusCode="500",
+                                  selectionPattern="", responseTemplates={"application/json": '{"oops": true}'})
+    apig.create_deployment(restApiId=api_id, stageName="dev")
+    cw.put_metric_alarm(AlarmName=ALARM_NAME, Namespace="AWS/ApiGateway", MetricName="5XXError", Statistic="Sum",
+                        Dimensions=[{"Name": "ApiName", "Value": ALARM_API}, {"Name": "Stage", "Value": "dev"}],
+                        Period=60, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=5.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+                        Tags=session.tag_list)
+    session.track(f"alarm {ALARM_NAME}", lambda: cw.delete_alarms(AlarmNames=[ALARM_NAME]), once=True)
+    return api_id
+
+
+def _play_minutes(api_id: str) -> list[str]:
+    """Send :data:`ERRORS_PER_MINUTE` on the course clock; the alarm's state at the end of each minute."""
+    import requests
+
+    session = current()
+    cw = session.client("cloudwatch")
+    clock.advance(60 - clock.now() % 60 + 1)  # the start of a fresh minute: each minute's errors in one period
+    states = []
+    for errors in ERRORS_PER_MINUTE:
+        for _ in range(errors):
+            requests.get(session.stage_url(api_id, "dev", "broken"), timeout=30)
+        clock.advance(60)
+        states.append(cw.describe_alarms(AlarmNames=[ALARM_NAME])["MetricAlarms"][0]["StateValue"])
+    return states
+
+
+@exercise(
+    "07.3",
+    "predict the minute in which the alarm goes to ALARM",
+    "set predicted_minute to a number from 1 to 5 (or 0 for 'never'): at the end of each minute the alarm looks at "
+    "the last EvaluationPeriods minutes and needs DatapointsToAlarm of them at or above the threshold",
+)
+def _alarm_prediction(predicted_minute: Any = None) -> bool | str:
+    if predicted_minute is None:
+        return "store your prediction in predicted_minute first (a number from 1 to 5, or 0 for 'never')"
+    try:
+        predicted = int(predicted_minute)
+    except (TypeError, ValueError):
+        return f"predicted_minute should be a number, not {predicted_minute!r}"
+    api_id = find_rest_api(ALARM_API)
+    if api_id is None:
+        return "the API nb07-ex-alarm does not exist: run the cell that prepares the exercise"
+    states = _play_minutes(api_id)
+    observed = next((minute for minute, state in enumerate(states, 1) if state == "ALARM"), 0)
+    print("end of minute:", ", ".join(f"{m} → {s}" for m, s in enumerate(states, 1)))
+    if predicted == observed:
+        return True
+    return (f"you predicted minute {predicted}, the alarm went to ALARM in minute {observed}: count, for each minute, "
+            "how many of the last 3 minutes had at least 5 errors")

@@ -1,0 +1,689 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 07 · Releasing and operating an API
+#
+# An API that works on your laptop is half the job. This notebook ships a new release of one REST API without
+# breaking the old one (stages, stage variables, Lambda aliases, a canary), then watches it run: logs, metrics,
+# an alarm that sends a message, a trace, and the audit trail of who changed what.
+#
+# **Learning objectives**
+# - run a `dev` and a `prod` stage of one API whose stage variable picks a Lambda alias, and grant each alias its
+#   permission
+# - release through a canary: send 10 % of `prod` to a new deployment, measure the split, roll back, promote
+# - read execution logs and access logs (JSON and CLF) from CloudWatch Logs
+# - query the `AWS/ApiGateway` metrics of a stage and plot them
+# - raise a CloudWatch alarm on `5XXError` that notifies an SNS topic (and a queue behind it)
+# - trace a request with X-Ray and find who changed the API with CloudTrail
+#
+# **Time**: about 60 minutes
+#
+# **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb) (versions,
+# aliases, resource-based policies), [04 · API Gateway architecture](04_api_gateway_architecture.ipynb) (stages,
+# deployments) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy integrations, stage variables).
+
+# %% slideshow={"slide_type": "skip"}
+import lab_support as lab
+aws = lab.start()
+lab.use_course_style()
+aws
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Run all cells before presenting (about 30 s). Everything a student does is plain boto3, so
+# the cells run on a real account with `LAB_BACKEND=aws` (on AWS, turn on execution logging's account role first:
+# section 3). Minutes of alarm periods pass with `clock.advance(60)`: the course clock jumps, nobody waits. API ids,
+# request ids and times vary from run to run: the stored outputs show `APIID`, `UUID` and `TIMESTAMP`.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1 · Stages and stage variables
+#
+# A **stage** is a named reference to a **deployment** (a frozen snapshot of the API's resources and methods) plus
+# settings of its own: stage variables, logging, tracing, throttling, a canary
+# ([Set up a stage for a REST API](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-stages.html)).
+# A **stage variable** is a name–value pair a method can read: written as `${stageVariables.alias}` in an
+# integration URI, it lets one API definition call a different backend from each stage
+# ([Use stage variables](https://docs.aws.amazon.com/apigateway/latest/developerguide/stage-variables.html)).
+#
+# Here one function gets two aliases (notebook 02): `dev` follows `$LATEST`, the code being worked on; `prod`
+# points at a published, immutable version. The stage `dev` calls the alias `dev`, the stage `prod` the alias `prod`:
+#
+# ```mermaid
+# flowchart LR
+#     devStage["stage dev<br/>alias = dev"] --> devAlias{{"alias dev"}} --> latest["$LATEST<br/>(work in progress)"]
+#     prodStage["stage prod<br/>alias = prod"] --> prodAlias{{"alias prod"}} --> v1["version 1<br/>release 1.0"]
+#     nextAlias{{"alias next"}} --> v2["version 2<br/>release 2.0"]
+# ```
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The function says which release answered and through which alias. `release(...)` publishes a version once per
+# release: on a re-run it finds the version by its description instead of publishing another.
+
+# %% slideshow={"slide_type": "-"}
+import json
+
+import requests
+
+CODE = '''
+import json
+RELEASE = "{release}"
+
+
+def handler(event, context):
+    if (event.get("queryStringParameters") or {{}}).get("fail"):
+        raise RuntimeError("asked to fail")  # a proxy integration turns this into 502
+    alias = context.invoked_function_arn.split(":")[-1]
+    return {{"statusCode": 200, "body": json.dumps({{"release": RELEASE, "alias": alias}})}}
+'''
+
+# %% slideshow={"slide_type": "-"}
+lam = aws.client("lambda")
+
+
+def release(name, text):
+    """The version of `name` published for release `text` (published now if there is none yet)."""
+    for version in lam.list_versions_by_function(FunctionName=name)["Versions"]:
+        if version.get("Description") == f"release {text}":
+            return version["Version"]
+    lab.create_function(name, CODE.format(release=text))
+    return lam.publish_version(FunctionName=name, Description=f"release {text}")["Version"]
+
+
+v1, v2 = release("nb07-release", "1.0"), release("nb07-release", "2.0")
+print("version 1.0 →", v1, "| version 2.0 →", v2, "| $LATEST now holds release 2.0's code")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Three aliases: `dev` → `$LATEST`, `prod` → version 1, `next` → version 2 (the release to try in section 2).
+
+# %% slideshow={"slide_type": "-"}
+def alias(name, alias_name, version):
+    try:
+        lam.update_alias(FunctionName=name, Name=alias_name, FunctionVersion=version)
+    except lam.exceptions.ResourceNotFoundException:
+        lam.create_alias(FunctionName=name, Name=alias_name, FunctionVersion=version)
+
+
+for alias_name, version in [("dev", "$LATEST"), ("prod", v1), ("next", v2)]:
+    alias("nb07-release", alias_name, version)
+print({a["Name"]: a["FunctionVersion"] for a in lam.list_aliases(FunctionName="nb07-release")["Aliases"]})
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The API: `GET /` is a Lambda proxy integration whose URI ends in `:${stageVariables.alias}`, so the stage fills in
+# the alias. `rest_api(..., fresh=True)` (from `lab_support.course.api_builders`, notebook 05) starts from a new API
+# on every run; each `create_deployment(stageName=...)` deploys the API to a stage with its variables.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.api_builders import execute_api_arn, lambda_uri, resource, rest_api
+
+apig = aws.client("apigateway")
+api_id = rest_api("nb07-releases", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+root = resource(api_id, "/")
+fn_arn = lam.get_function_configuration(FunctionName="nb07-release")["FunctionArn"]
+apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
+apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
+                     integrationHttpMethod="POST", uri=lambda_uri(fn_arn + ":${stageVariables.alias}"))
+for stage in ("dev", "prod"):
+    apig.create_deployment(restApiId=api_id, stageName=stage, variables={"alias": stage})
+print({s["stageName"]: s["variables"] for s in apig.get_stages(restApiId=api_id)["item"]})
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Each alias needs its own permission
+#
+# A call to `prod` now fails: nobody has allowed API Gateway to invoke `nb07-release:prod`. An alias's ARN is a
+# resource of its own with its own resource-based policy, so a permission on the function does not cover it. The
+# execution log (section 3) says `Execution failed due to configuration error: Invalid permissions on Lambda function`
+# ([How do I fix "Invalid permissions on Lambda function"?](https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations)).
+
+# %% slideshow={"slide_type": "-"}
+prod_url, dev_url = aws.stage_url(api_id, "prod"), aws.stage_url(api_id, "dev")
+r = requests.get(prod_url, timeout=30)
+print(r.status_code, r.text)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# `add_permission(..., Qualifier=alias)` grants one alias. With a stage variable in the URI, API Gateway cannot know
+# which functions or aliases a stage will call, so it adds no permission for you: grant one for every alias the
+# variable may name ([stage variables reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/aws-api-gateway-stage-variables-reference.html)).
+# `SourceArn` narrows it to this API. Removing first keeps the cell re-runnable.
+
+# %% slideshow={"slide_type": "-"}
+def allow_alias(alias_name):
+    sid = f"nb07-{alias_name}"
+    try:
+        lam.remove_permission(FunctionName="nb07-release", Qualifier=alias_name, StatementId=sid)
+    except lam.exceptions.ResourceNotFoundException:
+        pass  # first run: there is nothing to remove
+    lam.add_permission(FunctionName="nb07-release", Qualifier=alias_name, StatementId=sid,
+                       Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
+                       SourceArn=execute_api_arn(api_id))
+
+
+for alias_name in ("dev", "prod", "next"):
+    allow_alias(alias_name)
+print("prod:", requests.get(prod_url, timeout=30).json(), "| dev:", requests.get(dev_url, timeout=30).json())
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The permissions are removed with the function at clean-up (a policy lives on the function). On a
+# real account, deleting and re-adding a statement is immediate. Point out that `dev` answers with release 2.0 (it
+# follows `$LATEST`) while `prod` still answers 1.0: same API definition, two backends.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2 · Canary releases
+#
+# A **canary** sends a share of one stage's requests to another deployment, with some stage variables overridden,
+# while the rest keep the stage's own deployment
+# ([Set up a canary release deployment](https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html)).
+# `create_deployment(stageName="prod", canarySettings={...})` deploys the API's current state as the canary of an
+# *existing* stage ([Create a canary release deployment](https://docs.aws.amazon.com/apigateway/latest/developerguide/create-canary-deployment.html)).
+# Here 10 % of `prod` goes to the canary, whose override `alias=next` calls release 2.0:
+#
+# ```mermaid
+# flowchart LR
+#     client([clients]) --> prodStage["stage prod"]
+#     prodStage -- "90 %: deployment A<br/>alias = prod" --> prodAlias{{"alias prod"}} --> v1["version 1"]
+#     prodStage -- "10 %: canary deployment B<br/>alias = next (override)" --> nextAlias{{"alias next"}} --> v2["version 2"]
+# ```
+
+# %% slideshow={"slide_type": "subslide"}
+def deploy_canary(percent):
+    apig.create_deployment(restApiId=api_id, stageName="prod", description="release 2.0 as a canary",
+                           canarySettings={"percentTraffic": percent, "stageVariableOverrides": {"alias": "next"}})
+    return apig.get_stage(restApiId=api_id, stageName="prod")
+
+
+stage = deploy_canary(10.0)
+canary = stage["canarySettings"]
+print("prod serves", "its own deployment" if stage["deploymentId"] != canary["deploymentId"] else "the canary")
+print({k: canary[k] for k in ("percentTraffic", "stageVariableOverrides", "useStageCache")})
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Does the canary really get 10 %?
+#
+# Each request is assigned at random, so 400 requests give *about* 40 canary requests. The course's random source is
+# seeded (`lab_support.core.clock.seed(0)`), so this cell prints the same numbers on every run; on AWS they vary.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.core import clock
+
+clock.seed(0)
+served = [requests.get(prod_url, timeout=30).json()["release"] for _ in range(400)]
+to_canary = served.count("2.0")
+print(f"{to_canary} of {len(served)} requests went to the canary ({to_canary / len(served):.1%})")
+print("within 10 % ± 3 points:", abs(to_canary / len(served) - 0.10) <= 0.03)
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+import numpy as np
+
+share = np.cumsum([s == "2.0" for s in served]) / np.arange(1, len(served) + 1)
+fig, ax = plt.subplots(figsize=(10, 4))
+ax.plot(np.arange(1, len(served) + 1), 100 * share, label="observed share of canary requests")
+ax.axhline(10, linestyle="--", color="black", label="configured percentTraffic = 10 %")
+ax.set(xlabel="requests so far", ylabel="% to the canary", ylim=(0, 30), title="Canary split on prod")
+ax.legend()
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The share wanders early and settles near 10 % as requests add up: a canary's error rate means little after a
+# handful of requests. The split is per request, not per client: one user can meet both releases.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Roll back
+#
+# Something is wrong with release 2.0? Remove the canary settings: `prod` never stopped serving its own deployment, so
+# every request is back on release 1.0 at once ([Turn off a canary release](https://docs.aws.amazon.com/apigateway/latest/developerguide/delete-canary-deployment.html)).
+
+# %% slideshow={"slide_type": "-"}
+apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "remove", "path": "/canarySettings"}])
+print("canary settings:", apig.get_stage(restApiId=api_id, stageName="prod").get("canarySettings"))
+print("releases served:", {requests.get(prod_url, timeout=30).json()["release"] for _ in range(20)})
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Promote
+#
+# Or release 2.0 is good. Promotion copies the canary's deployment id and stage variables into the stage and sets
+# the canary's traffic to 0 % ([Promote a canary release](https://docs.aws.amazon.com/apigateway/latest/developerguide/promote-canary-deployment.html)):
+# three `update_stage` patch operations, as in the page's CLI example.
+
+# %% slideshow={"slide_type": "-"}
+canary_id = deploy_canary(10.0)["canarySettings"]["deploymentId"]
+apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+    {"op": "replace", "path": "/canarySettings/percentTraffic", "value": "0.0"},
+    {"op": "copy", "from": "/canarySettings/stageVariableOverrides", "path": "/variables"},
+    {"op": "copy", "from": "/canarySettings/deploymentId", "path": "/deploymentId"},
+])
+stage = apig.get_stage(restApiId=api_id, stageName="prod")
+print("prod now serves the canary's deployment:", stage["deploymentId"] == canary_id, "| variables:", stage["variables"])
+print("releases served:", {requests.get(prod_url, timeout=30).json()["release"] for _ in range(20)})
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Promotion does not switch the canary off (it keeps 0 %); removing `/canarySettings` does. The stage now calls the
+# alias `next`; a team would then move the alias `prod` to version 2 and set the variable back, or keep naming
+# aliases by release.
+
+# %% slideshow={"slide_type": "-"}
+apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[{"op": "remove", "path": "/canarySettings"}])
+print("canary settings:", apig.get_stage(restApiId=api_id, stageName="prod").get("canarySettings"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Canary stage or weighted alias?
+#
+# Notebook 02 split traffic with a **weighted Lambda alias** (`RoutingConfig`): every caller of the alias, whatever
+# the door (API Gateway, an SQS mapping, a direct Invoke), meets version 2 with that weight, and only the function's
+# code and configuration change ([Lambda alias routing](https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html)).
+# An **API Gateway canary** splits one stage's HTTP requests and can change the API itself (new routes, templates,
+# authorizers) and its stage variables; it knows nothing of other callers. Use the canary for API changes, the
+# alias weights for function-only releases behind several triggers.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** The canary has its own execution-log group on AWS (`API-Gateway-Execution-Logs_{api}/{stage}/Canary`);
+# the local gateway writes canary requests into the stage's group. `$context.isCanaryRequest` in the access log
+# (section 3) tells the two kinds of request apart.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3 · Logs: execution logs and access logs
+#
+# | | execution log | access log |
+# |---|---|---|
+# | APIs | REST only | REST, HTTP, WebSocket |
+# | written by | API Gateway, step by step (`INFO` or `ERROR`) | API Gateway, one line per request |
+# | where | log group `API-Gateway-Execution-Logs_{apiId}/{stage}` | the log group you name |
+# | shape | fixed text | your format: `$context` variables in JSON, CLF, XML or CSV |
+#
+# ([Set up CloudWatch logging for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html),
+# [Logging for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html)).
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **📅 Update to the lecture notes.** The notes say "Monitoring of logs through CloudWatch". Two things they leave
+# > out: a REST API's execution logs and access logs need an **account-level IAM role** that lets API Gateway write to
+# > CloudWatch Logs (`update_account` with `/cloudwatchRoleArn`, once per Region), and **HTTP APIs have no execution
+# > logs** at all, only access logs
+# > ([Set up CloudWatch logging for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html)).
+
+# %% slideshow={"slide_type": "subslide"}
+if aws.backend == "aws":
+    print("Real account: API Gateway needs a role to write logs. Create one trusted by apigateway.amazonaws.com with\n"
+          "the managed policy AmazonAPIGatewayPushToCloudWatchLogs, then run\n"
+          "apig.update_account(patchOperations=[{'op': 'replace', 'path': '/cloudwatchRoleArn', 'value': role_arn}])")
+apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
+    {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
+r = requests.get(prod_url, timeout=30)
+request_id = r.headers["x-amzn-RequestId"]
+print("request", request_id, "answered", r.status_code)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Its execution log, read back with `filter_log_events`. Each line starts with the request id; the lines with headers
+# and bodies are long (and hold values that change every run), so only the main steps are printed:
+
+# %% slideshow={"slide_type": "-"}
+logs = aws.client("logs")
+group = f"API-Gateway-Execution-Logs_{api_id}/prod"
+lines = [e["message"] for e in logs.filter_log_events(logGroupName=group, filterPattern=f'"{request_id}"')["events"]]
+STEPS = ("Starting execution", "HTTP Method", "Endpoint request URI", "Endpoint response body", "Method completed")
+print("every line starts with", f"({request_id})")
+for line in lines:
+    if any(step in line for step in STEPS):
+        print("   ", line.split(") ", 1)[1])
+print(f"({len(lines)} lines in all)")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Access logs in JSON and in CLF
+#
+# An access log is one line per request in a format you write with `$context` variables
+# ([`$context` variables for access logging](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)).
+# JSON is easiest to query (CloudWatch Logs Insights finds its fields); CLF is the web servers' Common Log Format.
+# The log group must exist first:
+
+# %% slideshow={"slide_type": "-"}
+def log_group(name):
+    """The ARN of log group `name`, created (tagged, and deleted at clean-up) if it does not exist."""
+    try:
+        logs.create_log_group(logGroupName=name, tags=aws.tags)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    aws.track(f"log group {name}", lambda: logs.delete_log_group(logGroupName=name), once=True)
+    return f"arn:aws:logs:{aws.region}:{aws.account_id}:log-group:{name}"
+
+
+json_arn, clf_arn = log_group(f"nb07-access-json-{api_id}"), log_group(f"nb07-access-clf-{api_id}")
+
+# %% slideshow={"slide_type": "subslide"}
+JSON_FORMAT = json.dumps({"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
+                          "requestTime": "$context.requestTime", "httpMethod": "$context.httpMethod",
+                          "path": "$context.path", "status": "$context.status",
+                          "responseLength": "$context.responseLength"})
+CLF_FORMAT = ('$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] '
+              '"$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength '
+              '$context.requestId')
+for stage, arn, fmt in [("prod", json_arn, JSON_FORMAT), ("dev", clf_arn, CLF_FORMAT)]:
+    apig.update_stage(restApiId=api_id, stageName=stage, patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+print(apig.get_stage(restApiId=api_id, stageName="dev")["accessLogSettings"]["format"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# One request to each stage (one of them failing), then the lines as CloudWatch Logs returns them:
+
+# %% slideshow={"slide_type": "-"}
+requests.get(prod_url + "?fail=1", timeout=30)
+requests.get(dev_url, timeout=30)
+for arn in (json_arn, clf_arn):
+    for event in logs.filter_log_events(logGroupName=arn.split(":log-group:")[1])["events"]:
+        print(event["message"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# `-` stands for a variable without a value (`caller` and `user` are set only for IAM-signed requests). The failing
+# request is a **502**: the function raised, and a proxy integration turns that into `Internal server error`.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 07.1 — an access log a check can read
+#
+# The cell below prepares REST API `nb07-ex-logs` (`GET /` → a Lambda proxy, stage `dev`) and the log group
+# `nb07-ex-access`. Give the `dev` stage an **access log in JSON** to that group with (at least) these fields:
+# `requestId`, `status`, `resourcePath` and `integrationLatency`, each holding the matching `$context` variable
+# (look them up on the page linked above). The check sends a request and reads its real log line.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb07 import prepare_07_1
+
+ex_logs_api = prepare_07_1()
+# YOUR CODE HERE
+
+lab.check("07.1")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4 · Metrics
+#
+# Every stage publishes metrics to CloudWatch in the namespace `AWS/ApiGateway`, without any setting. REST
+# and HTTP APIs name them differently
+# ([REST API metrics](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html),
+# [HTTP API metrics](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html)):
+#
+# | what | REST API | HTTP API |
+# |---|---|---|
+# | requests | `Count` | `Count` |
+# | client errors | `4XXError` | `4xx` |
+# | server errors | `5XXError` | `5xx` |
+# | time in API Gateway + backend / in the backend (ms) | `Latency` / `IntegrationLatency` | `Latency` / `IntegrationLatency` |
+# | bytes | – | `DataProcessed` |
+# | dimensions of a stage | `ApiName` + `Stage` | `ApiId` + `Stage` |
+#
+# Per method and resource (`+ Method + Resource`) only with **detailed metrics** turned on for the stage.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Five minutes of traffic on `prod`, some of it failing. `clock.advance(60)` moves the course clock one minute on;
+# the first call moves it to the start of a minute so each minute's requests fall in one 60-second period.
+
+# %% slideshow={"slide_type": "-"}
+import datetime as dt
+
+PLAN = [(10, 0), (10, 1), (10, 4), (10, 0), (10, 2)]  # (requests, of which failing) in each minute
+clock.advance(60 - clock.now() % 60 + 1)
+start = dt.datetime.fromtimestamp(clock.now() - 1, dt.UTC)
+for total, failing in PLAN:
+    for i in range(total):
+        requests.get(prod_url + ("?fail=1" if i < failing else ""), timeout=30)
+    clock.advance(60)
+end = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `get_metric_statistics` names the metric, the *exact* dimension set, a period and statistics: `SampleCount` of
+# `Count` (requests), `Sum` of `5XXError`, `Average` of `Latency`
+# ([GetMetricStatistics](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html)).
+
+# %% slideshow={"slide_type": "-"}
+cw = aws.client("cloudwatch")
+PROD = [{"Name": "ApiName", "Value": "nb07-releases"}, {"Name": "Stage", "Value": "prod"}]
+
+
+def per_minute(metric, statistic):
+    points = cw.get_metric_statistics(Namespace="AWS/ApiGateway", MetricName=metric, Dimensions=PROD,
+                                      StartTime=start, EndTime=end, Period=60, Statistics=[statistic])["Datapoints"]
+    return [p[statistic] for p in sorted(points, key=lambda p: p["Timestamp"])]
+
+
+count, errors, latency = per_minute("Count", "SampleCount"), per_minute("5XXError", "Sum"), per_minute("Latency", "Average")
+print("requests per minute:", count)
+print("5XX errors per minute:", errors)
+
+# %% slideshow={"slide_type": "subslide"}
+minutes = np.arange(1, len(count) + 1)
+fig, ax = plt.subplots(figsize=(10, 4))
+ax.bar(minutes - 0.2, count, width=0.4, label="Count")
+ax.bar(minutes + 0.2, errors, width=0.4, label="5XXError (Sum)")
+ax.set(xlabel="minute", ylabel="requests", ylim=(0, 16), title="prod, per minute")
+ax2 = ax.twinx()
+ax2.plot(minutes, latency, marker="o", color="black", label="Latency (Average, ms)")
+ax2.set(ylabel="ms", ylim=(0, 2 * max(latency)))
+fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.86), ncol=3)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** On AWS, datapoints appear about a minute late and are aggregated per minute; the stored values
+# are the same statistics. Latency here is a few milliseconds (everything is on this machine), so its line is noise;
+# on AWS it is the number to watch, with `IntegrationLatency` to tell the backend's share from the gateway's.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 07.2 — a canary that fails (diagnose)
+#
+# The cell below prepares REST API `nb07-ex-canary`: its `prod` stage sends 50 % of requests to a canary that should
+# run release 2.0 of `nb07-ex-shop`. About half the requests fail. Find out why from what the stage writes (its
+# access log group's name starts `nb07-ex-canary-access-`; its execution log is on at `ERROR`), then fix the cause.
+# The canary must stay on, and keep running release 2.0.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb07 import prepare_07_2
+
+ex_canary_api = prepare_07_2()
+# YOUR CODE HERE
+
+lab.check("07.2")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5 · Alarms
+#
+# A CloudWatch **alarm** watches one metric: every `Period` seconds it computes a statistic, compares it with a
+# `Threshold`, and goes to `ALARM` when `DatapointsToAlarm` of the last `EvaluationPeriods` periods breach; back to
+# `OK` when they no longer do. A state change can notify an SNS topic
+# ([Using Amazon CloudWatch alarms](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)).
+# Here the topic delivers to an SQS queue, so the notebook can read the message:
+#
+# ```mermaid
+# flowchart LR
+#     metric["5XXError<br/>nb07-releases / prod"] --> alarm{"alarm nb07-prod-5xx<br/>Sum ≥ 3 in 60 s"}
+#     alarm -- "OK → ALARM" --> topic["SNS topic nb07-ops"]
+#     alarm -- "ALARM → OK" --> topic
+#     topic --> inbox[("SQS queue nb07-ops-inbox")]
+# ```
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The queue comes from `lab_support.course.resources.queue` (find-or-create, emptied on a re-run, returns URL and
+# ARN). Its policy lets the topic send to it, as SNS needs on AWS
+# ([Subscribe a queue to a topic](https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)).
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.resources import queue
+
+sns, sqs = aws.client("sns"), aws.client("sqs")
+topic_arn = sns.create_topic(Name="nb07-ops", Tags=aws.tag_list)["TopicArn"]  # returns the existing topic on a re-run
+aws.track("SNS topic nb07-ops", lambda: sns.delete_topic(TopicArn=topic_arn), once=True)
+inbox_url, inbox_arn = queue("nb07-ops-inbox")
+sqs.set_queue_attributes(QueueUrl=inbox_url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+    "Resource": inbox_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]})})
+subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn,
+                             Attributes={"RawMessageDelivery": "true"})  # the same subscription on a re-run
+
+# %% slideshow={"slide_type": "subslide"}
+cw.put_metric_alarm(AlarmName="nb07-prod-5xx", AlarmDescription="prod answers 5XX errors",
+                    Namespace="AWS/ApiGateway", MetricName="5XXError", Dimensions=PROD, Statistic="Sum",
+                    Period=60, EvaluationPeriods=1, Threshold=3.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                    TreatMissingData="notBreaching", AlarmActions=[topic_arn], OKActions=[topic_arn],
+                    Tags=aws.tag_list)
+aws.track("alarm nb07-prod-5xx", lambda: cw.delete_alarms(AlarmNames=["nb07-prod-5xx"]), once=True)
+
+
+def alarm_state():
+    return cw.describe_alarms(AlarmNames=["nb07-prod-5xx"])["MetricAlarms"][0]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A new alarm starts in `INSUFFICIENT_DATA`; with `TreatMissingData="notBreaching"` a minute without errors makes it
+# `OK`. Then five failing requests in one minute, and the minute ends:
+
+# %% slideshow={"slide_type": "-"}
+clock.advance(60 - clock.now() % 60 + 1)  # the minute ends: no errors in it, so OK
+print("before:", alarm_state()["StateValue"])
+for _ in range(5):
+    requests.get(prod_url + "?fail=1", timeout=30)
+clock.advance(60)
+alarm = alarm_state()
+print("after one more minute:", alarm["StateValue"], "| datapoints:", json.loads(alarm["StateReasonData"])["recentDatapoints"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# The notification in the queue, in the alarm message format
+# ([Notifying users on alarm changes](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)):
+
+# %% slideshow={"slide_type": "-"}
+lab.wait_idle()  # SNS delivers to the queue in the background
+messages = sqs.receive_message(QueueUrl=inbox_url, MaxNumberOfMessages=10)["Messages"]
+notes = sorted((json.loads(m["Body"]) for m in messages), key=lambda n: n["StateChangeTime"])
+for note in notes:
+    print(f"{note['AlarmName']}: {note['OldStateValue']} → {note['NewStateValue']}",
+          f"({note['Trigger']['MetricName']}, {note['Trigger']['Statistic']}, threshold {note['Trigger']['Threshold']})")
+print(notes[-1]["NewStateReason"].split(" [")[0], "…")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Healthy traffic for a minute, and the alarm goes back to `OK` (and notifies again):
+
+# %% slideshow={"slide_type": "-"}
+for _ in range(5):
+    requests.get(prod_url, timeout=30)
+clock.advance(60)
+print("state:", alarm_state()["StateValue"])
+history = cw.describe_alarm_history(AlarmName="nb07-prod-5xx", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+for item in reversed(history):
+    print(item["HistorySummary"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 07.3 — when does it fire? (predict, then run)
+#
+# The cell below prepares API `nb07-ex-alarm` and the alarm `nb07-ex-5xx`: `Sum` of `5XXError` ≥ **5**,
+# `Period` **60**, `EvaluationPeriods` **3**, `DatapointsToAlarm` **2**, missing data not breaching
+# ([Evaluating an alarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation)).
+# The check will send **6, 2, 7, 0, 0** errors in minutes 1 to 5. At the end of which minute does the alarm first
+# go to `ALARM`? Store your answer in `predicted_minute` (0 for "never") *before* you run the check.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb07 import prepare_07_3
+
+ex_alarm_api = prepare_07_3()
+predicted_minute = None  # YOUR CODE HERE
+
+lab.check("07.3", predicted_minute)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6 · X-Ray: one request, end to end
+#
+# With **active tracing** on a stage, API Gateway samples requests, records a segment for its own work and passes
+# the trace id to the integration in `X-Amzn-Trace-Id`; Lambda adds its segments
+# ([Trace API Gateway with X-Ray](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-xray.html),
+# [Lambda and X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html)). Tracing is a stage setting
+# and a function setting: here the `dev` stage and the function (its `$LATEST`, which the alias `dev` runs; a
+# published version keeps the settings it was published with).
+
+# %% slideshow={"slide_type": "-"}
+apig.update_stage(restApiId=api_id, stageName="dev", patchOperations=[
+    {"op": "replace", "path": "/tracingEnabled", "value": "true"}])
+lam.update_function_configuration(FunctionName="nb07-release", TracingConfig={"Mode": "Active"})
+lam.get_waiter("function_updated_v2").wait(FunctionName="nb07-release")
+traced = requests.get(dev_url, timeout=30)
+print(traced.status_code, traced.json())
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `get_trace_summaries` lists recent traces; `batch_get_traces` returns their segments, each a JSON document
+# ([GetTraceSummaries](https://docs.aws.amazon.com/xray/latest/api/API_GetTraceSummaries.html),
+# [segment documents](https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html)).
+
+# %% slideshow={"slide_type": "-"}
+xray = aws.client("xray")
+now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
+window = {"StartTime": now - dt.timedelta(minutes=5), "EndTime": now + dt.timedelta(minutes=1)}
+summaries = xray.get_trace_summaries(**window)["TraceSummaries"]
+print(len(summaries), "trace(s); HTTP:", [(s["Http"]["HttpMethod"], s["Http"]["HttpStatus"]) for s in summaries])
+trace = xray.batch_get_traces(TraceIds=[summaries[0]["Id"]])["Traces"][0]
+for doc in sorted((json.loads(s["Document"]) for s in trace["Segments"]), key=lambda d: d["start_time"]):
+    print(f"{doc['origin']:24} {doc['name']:22}", [sub["name"] for sub in doc.get("subsegments", [])])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# X-Ray's **service map** draws the services of recent traces and the calls between them. `service_map` and
+# `plot_service_map` (from `lab_support.course.service_map`) call `get_service_graph` and draw its answer:
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.service_map import plot_service_map, service_map
+
+plot_service_map(service_map(xray, minutes=6, end=window["EndTime"]), title="X-Ray service map: nb07-releases/dev")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** On AWS, traces show up in the console within seconds to a minute. X-Ray's free tier covers
+# 100,000 traces recorded a month; beyond it you pay per trace
+# ([AWS X-Ray pricing](https://aws.amazon.com/xray/pricing/)), so production stages usually sample a few per cent.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 7 · CloudTrail: who changed the API?
+#
+# CloudTrail records **management events**: the control-plane calls that create, change or delete things
+# (`CreateDeployment`, `UpdateStage`, `AddPermission20150331v2`…), with who made them, when, from where. Its
+# **event history** keeps the last 90 days, searchable with `lookup_events`
+# ([Working with CloudTrail event history](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html)).
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **📅 Update to the lecture notes.** The notes list "Monitoring of API Usage through Cloud Trail". CloudTrail records
+# > *management* calls, and *data* events only where a trail is configured to log them
+# > ([Logging data events](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html));
+# > requests to your API are neither. **Usage** comes from the metrics and access logs above, and per client from
+# > usage plans ([Usage plans and API keys](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html)).
+# > On a real account an event reaches the event history minutes after the call: about 5 minutes on average, not
+# > guaranteed ([CloudTrail FAQs](https://aws.amazon.com/cloudtrail/faqs/)); here it is there at once.
+
+# %% slideshow={"slide_type": "subslide"}
+trail = aws.client("cloudtrail")
+
+
+def changes_to(api, name):
+    events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
+    return [e for e in events if json.loads(e["CloudTrailEvent"])["requestParameters"].get("restApiId") == api]
+
+
+for event in sorted(changes_to(api_id, "UpdateStage") + changes_to(api_id, "CreateDeployment"), key=lambda e: e["EventTime"]):
+    params = json.loads(event["CloudTrailEvent"])["requestParameters"]
+    paths = [op["path"] for op in params.get("patchOperations", [])]
+    print(event["EventTime"], event["Username"], event["EventName"], params.get("stageName"), paths)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# One record in full has who (`userIdentity`), where from (`sourceIPAddress`), and whether it changed anything
+# (`readOnly`) ([CloudTrail record contents](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html)):
+
+# %% slideshow={"slide_type": "-"}
+record = json.loads(changes_to(api_id, "CreateDeployment")[0]["CloudTrailEvent"])
+print({k: record[k] for k in ("eventSource", "eventName", "readOnly", "managementEvent", "eventCategory")})
+print("userIdentity.type:", record["userIdentity"]["type"], "| canary settings:", record["requestParameters"].get("canarySettings"))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - A stage is a deployment plus settings; a stage variable in the integration URI picks a Lambda alias per stage,
+#   and every alias needs its own `add_permission(..., Qualifier=alias)`.
+# - A canary (`create_deployment(canarySettings=...)`) sends a random share of one stage to a new deployment with
+#   overridden variables; roll back with `remove /canarySettings`, promote with three `update_stage` operations.
+# - Execution logs (REST only) tell what happened step by step; access logs are one line per request in your format.
+# - `AWS/ApiGateway` metrics per stage (`Count`, `4XXError`/`5XXError` or `4xx`/`5xx`, `Latency`); an alarm on them
+#   notifies SNS when `DatapointsToAlarm` of `EvaluationPeriods` periods breach.
+# - X-Ray follows one request through API Gateway and Lambda; CloudTrail says who changed the API, not who used it.
+#
+# **Next:** notebook 08 protects the API.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Clean up
+#
+# Remove what this notebook created: the APIs, functions (with their versions, aliases and permissions), log
+# groups, the alarms, the topic and the queue.
+
+# %% slideshow={"slide_type": "-"}
+lab.cleanup()
