@@ -39,6 +39,7 @@ _MODULES = (
     "lab_support.exercises.nb05",
     "lab_support.exercises.nb06",
     "lab_support.exercises.nb07",
+    "lab_support.exercises.nb08",
 )
 
 

@@ -37,6 +37,7 @@ aws
 # | 05 Integrations | Lambda proxy and non-proxy, HTTP, AWS services, MOCK, VPC link | 50 min |
 # | 06 Securing an API | IAM, Cognito and Lambda authorizers, API keys and usage plans, WAF, CORS | 60 min |
 # | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 60 min |
+# | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 50 min |
 #
 # Each notebook stands alone: open any of them, then **Kernel ▸ Restart Kernel and Run All Cells**.
 

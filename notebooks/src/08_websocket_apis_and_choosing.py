@@ -1,0 +1,605 @@
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 08 · WebSocket APIs, and choosing an API type
+#
+# REST and HTTP APIs answer requests: the client asks, the server answers, and the server can never speak first.
+# A **WebSocket API** keeps a connection open, and then either side can send at any time. This notebook builds one
+# with plain `boto3`, looks at the events its Lambda function receives, runs a two-client chat in which the backend
+# pushes messages to clients, and ends by comparing REST, HTTP and WebSocket APIs so you can choose between them.
+#
+# **Learning objectives**
+# - explain when a persistent two-way connection beats request/response (and polling)
+# - build a WebSocket API with `apigatewayv2`: the routes `$connect`, `$disconnect`, `$default` and a custom route,
+#   the route selection expression, Lambda proxy integrations and their permissions, a stage and a deployment
+# - read the event a WebSocket route's function receives (`routeKey`, `eventType`, `connectionId`, `body`)
+# - keep connection ids in DynamoDB and push to clients with the API Gateway Management API
+#   (`post_to_connection`, `get_connection`), and handle `GoneException`
+# - refuse a connection in `$connect`; know the WebSocket quotas (128 KB messages, 2 h connections, 10 min idle)
+# - choose between REST, HTTP and WebSocket APIs from their features, prices and quotas
+#
+# **Time**: about 50 minutes
+#
+# **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb)
+# (resource-based policies, execution roles) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy
+# integrations, HTTP APIs with `apigatewayv2`).
+
+# %% slideshow={"slide_type": "skip"}
+import lab_support as lab
+aws = lab.start()
+lab.use_course_style()
+aws
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Run all cells before presenting (about 40 s). Everything is created with plain boto3, so the
+# same cells run on a real account with `LAB_BACKEND=aws` (the client then connects to `wss://…`). API ids and
+# connection ids are random: the stored outputs show `APIID` and never print a connection id. Cells that wait for a
+# message always pass a timeout, so no cell can hang.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1 · Why WebSockets
+#
+# With request/response, a client that wants to know about something new must **poll**: ask again and again, and
+# most answers say "nothing new". A WebSocket ([RFC 6455](https://www.rfc-editor.org/rfc/rfc6455)) starts as an HTTP
+# request that asks to *upgrade* the connection; after that, the same connection carries **messages in both
+# directions**, whenever either side has one.
+#
+# In API Gateway the client connects to `wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. API Gateway
+# holds the connection; your backend is still invoked once per event, as before:
+# `$connect` when a client connects, a route per message, `$disconnect` when it leaves. To **push** to a client,
+# the backend calls API Gateway's `@connections` API with the client's connection id
+# ([Overview of WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-overview.html),
+# [Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
+#
+# ```mermaid
+# sequenceDiagram
+#     participant C as client
+#     participant G as API Gateway
+#     participant F as Lambda function
+#     C->>G: HTTP GET, Upgrade: websocket
+#     G->>F: $connect (connectionId)
+#     F-->>G: statusCode 200
+#     G-->>C: 101 Switching Protocols
+#     C->>G: message {"action": "sendmessage", ...}
+#     G->>F: route sendmessage (body)
+#     F->>G: POST @connections/{connectionId}
+#     G-->>C: server push
+#     C->>G: close
+#     G->>F: $disconnect
+# ```
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **📅 Update to the lecture notes.** The notes say only that API Gateway "supports both stateful (WebSocket) and
+# > stateless (HTTP and REST) APIs". What is stateful is the **connection**, held by API Gateway. The Lambda functions
+# > behind it stay stateless: each event is a separate invocation, so what a chat must remember (who is connected)
+# > lives elsewhere, for example in DynamoDB, as in AWS's own chat tutorial
+# > ([Tutorial: Create a WebSocket chat app](https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-chat-app.html)).
+# > The backend talks back through the `@connections` API, which needs IAM permission `execute-api:ManageConnections`
+# > ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2 · Building a WebSocket API with boto3
+#
+# A WebSocket API routes **messages**, not paths. Its **route selection expression** names a field of each message's
+# JSON body; `$request.body.action` sends `{"action": "sendmessage", …}` to the route whose key is `sendmessage`.
+# A message that matches no route key (or is not JSON) goes to `$default`. `$connect` and `$disconnect` run when a
+# client connects and leaves
+# ([Create routes for WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html)).
+#
+# ```mermaid
+# flowchart LR
+#     client([client]) -- "wss://…/dev" --> stage["stage dev"]
+#     stage --> rc["$connect"] & rd["$disconnect"] & rs["sendmessage"] & rdef["$default"]
+#     rc & rd & rs & rdef --> integ["integration AWS_PROXY"]
+#     integ --> fn[("nb08-chat<br/>Lambda")]
+#     fn --> table[("DynamoDB<br/>nb08-connections")]
+#     fn -- "post_to_connection" --> mgmt["@connections API"]
+#     mgmt -. push .-> client
+# ```
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The API
+#
+# `create_api` with `ProtocolType="WEBSOCKET"` and the route selection expression. The cell deletes an API of the
+# same name first, so a re-run starts over with one API (all its routes are created again below).
+
+# %% slideshow={"slide_type": "-"}
+import json
+
+v2 = aws.client("apigatewayv2")
+
+for old in v2.get_apis()["Items"]:
+    if old["Name"] == "nb08-chat":  # a re-run starts over
+        v2.delete_api(ApiId=old["ApiId"])
+api_id = v2.create_api(Name="nb08-chat", ProtocolType="WEBSOCKET",
+                       RouteSelectionExpression="$request.body.action", Tags=aws.tags)["ApiId"]
+aws.track("WebSocket API nb08-chat", lambda: [v2.delete_api(ApiId=a["ApiId"]) for a in v2.get_apis()["Items"]
+                                               if a["Name"] == "nb08-chat"], once=True)
+api = v2.get_api(ApiId=api_id)
+print(api["ProtocolType"], api["RouteSelectionExpression"])
+print(api["ApiEndpoint"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Where connections are remembered, and what the function may do
+#
+# A DynamoDB table keyed by `connectionId` (the course helper `lab.resources.table` finds or creates it, tagged),
+# and the function's **execution role** (notebook 02: what the function may call). Besides the table, it needs
+# `execute-api:ManageConnections` on this API's `@connections` resource to push to clients; least privilege: one
+# API, one stage ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
+
+# %% slideshow={"slide_type": "-"}
+table_arn = lab.resources.table("nb08-connections", key="connectionId")
+CHAT_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+     "Resource": table_arn},
+    {"Effect": "Allow", "Action": "execute-api:ManageConnections",
+     "Resource": f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/dev/*/@connections/*"},
+    {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+     "Resource": "*"},
+]}
+role_arn = lab.resources.execution_role("nb08-chat-role", inline={"chat": CHAT_POLICY})
+for statement in CHAT_POLICY["Statement"]:
+    print(statement["Action"], "→", statement["Resource"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The function
+#
+# One function for every route; it looks at `requestContext.routeKey`. `$connect` stores the connection id with the
+# name the client gives in the query string (`?name=ada`); `$disconnect` deletes it; `sendmessage` sends the text to
+# every stored connection; `$default` answers with what it received. The Management API's endpoint is
+# `https://{domainName}/{stage}` on AWS; in the course's embedded AWS, the endpoint every function is given
+# (`AWS_ENDPOINT_URL`, unset on AWS).
+
+# %% slideshow={"slide_type": "-"}
+CHAT = '''
+import json, os
+import boto3
+
+TABLE = os.environ["TABLE"]
+ddb = boto3.client("dynamodb")
+
+
+def management(event):
+    rc = event["requestContext"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+
+
+def handler(event, context):
+    rc = event["requestContext"]
+    me, route = rc["connectionId"], rc["routeKey"]
+    if route == "$connect":
+        name = (event.get("queryStringParameters") or {}).get("name")
+        if not name:
+            return {"statusCode": 400, "body": "a name is required: ?name=..."}
+        ddb.put_item(TableName=TABLE, Item={"connectionId": {"S": me}, "name": {"S": name},
+                                            "event": {"S": json.dumps(event)}})  # kept for section 3
+        return {"statusCode": 200}
+    if route == "$disconnect":
+        ddb.delete_item(TableName=TABLE, Key={"connectionId": {"S": me}})
+        return {"statusCode": 200}
+    if route == "sendmessage":
+        sender = ddb.get_item(TableName=TABLE, Key={"connectionId": {"S": me}})["Item"]["name"]["S"]
+        data = f"{sender}: {json.loads(event['body'])['message']}".encode()
+        api = management(event)
+        for item in ddb.scan(TableName=TABLE)["Items"]:
+            try:
+                api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=data)
+            except api.exceptions.GoneException:  # gone without $disconnect: forget it
+                ddb.delete_item(TableName=TABLE, Key={"connectionId": item["connectionId"]})
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": json.dumps(event)}  # $default: show what arrived
+'''
+
+# %% slideshow={"slide_type": "subslide"}
+fn = lab.create_function("nb08-chat", CHAT, role=role_arn, Timeout=10,
+                         Environment={"Variables": {"TABLE": "nb08-connections"}})
+fn["FunctionName"], fn["Runtime"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Integration, routes, permission
+#
+# One `AWS_PROXY` integration whose URI is the function's ARN (with `apigatewayv2`, unlike a REST API's
+# `arn:aws:apigateway:…:lambda:path/…` URI), and four routes that target it. `$default` also gets a **route
+# response**: only then does API Gateway send the function's `body` back to the client (two-way route)
+# ([Set up a WebSocket API integration request](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-requests.html),
+# [Set up route responses](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html)).
+
+# %% slideshow={"slide_type": "-"}
+integration_id = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                       IntegrationUri=fn["FunctionArn"])["IntegrationId"]
+for key in ("$connect", "$disconnect", "sendmessage", "$default"):
+    route_id = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration_id}")["RouteId"]
+    if key == "$default":
+        v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
+sorted(r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# API Gateway may invoke the function only if the function's resource-based policy says so (notebook 02). The
+# course helper `allow_api_gateway` (from `lab_support.course.api_builders`, notebook 05) adds that statement:
+# principal `apigateway.amazonaws.com`, `SourceArn` = this API, any stage and route.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.api_builders import allow_api_gateway
+
+statement = allow_api_gateway("nb08-chat", api_id)
+print(statement["Principal"], statement["Action"])
+print(statement["Condition"]["ArnLike"]["AWS:SourceArn"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A stage, a deployment, the URL
+#
+# Routes reach clients only through a deployed stage. `aws.stage_url(api_id, "dev", websocket=True)` gives the URL
+# a client connects to: `wss://{api-id}.execute-api.{region}.amazonaws.com/dev` on AWS
+# ([Use wscat to connect to a WebSocket API](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-wscat.html)),
+# and a `ws://127.0.0.1:…` URL on the embedded backend.
+
+# %% slideshow={"slide_type": "-"}
+v2.create_stage(ApiId=api_id, StageName="dev")
+v2.create_deployment(ApiId=api_id, StageName="dev")
+url = aws.stage_url(api_id, "dev", websocket=True)
+print(url)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Point out what is missing compared with a REST API: no resources, no methods, no
+# `integrationHttpMethod`. On AWS, `wscat -c wss://…/dev?name=ada` from a terminal is the classic way to try it;
+# here the Python `websockets` package plays that role.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3 · The event a handler receives
+#
+# A client: the `websockets` package's synchronous client, `websockets.sync.client.connect`
+# ([websockets documentation](https://websockets.readthedocs.io/en/stable/reference/sync/client.html)).
+# `recv(timeout=…)` waits at most that long for a message and raises `TimeoutError` otherwise: every cell here
+# passes a timeout, so none can hang. The package wants each connection used in a `with` block; to keep
+# connections open from one cell to the next, we enter them on an `ExitStack`, which closes them all at the end.
+
+# %% slideshow={"slide_type": "-"}
+from contextlib import ExitStack
+
+from websockets.sync.client import connect
+
+clients = ExitStack()  # clients.close() closes every connection entered on it
+ada = clients.enter_context(connect(f"{url}?name=ada", open_timeout=15))
+print("connected; subprotocol:", ada.subprotocol)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The `$connect` event
+#
+# `$connect` stored its whole event in the table (only for this section). The fields that matter, described in the
+# [WebSocket API mapping template reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html):
+
+# %% slideshow={"slide_type": "-"}
+ddb = aws.client("dynamodb")
+item = ddb.scan(TableName="nb08-connections")["Items"][0]
+connect_event = json.loads(item["event"]["S"])
+rc = connect_event["requestContext"]
+for key in ("routeKey", "eventType", "stage", "domainName"):
+    print(f"{key:>15}: {rc[key]}")
+print(f"{'connectionId':>15}: {len(rc['connectionId'])} characters, also in the table: {item['connectionId']['S'] == rc['connectionId']}")
+print(f"{'query':>15}: {connect_event['queryStringParameters']}")
+print(f"{'headers':>15}: {sorted(k for k in connect_event['headers'] if k.startswith('Sec-WebSocket'))}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A `MESSAGE` event
+#
+# A message that is not JSON has no `action`, so it goes to `$default`, whose function answers with the event it
+# received (the route response sends it back):
+
+# %% slideshow={"slide_type": "-"}
+ada.send("hello, is anyone there?")
+message_event = json.loads(ada.recv(timeout=10))
+rc = message_event["requestContext"]
+for key in ("routeKey", "eventType", "messageDirection"):
+    print(f"{key:>17}: {rc[key]}")
+print(f"{'messageId':>17}: {'present' if rc.get('messageId') else 'absent'}")
+print(f"{'body':>17}: {message_event['body']!r}")
+print(f"{'isBase64Encoded':>17}: {message_event['isBase64Encoded']}")
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# | field | `$connect` | message | `$disconnect` |
+# |---|---|---|---|
+# | `requestContext.eventType` | `CONNECT` | `MESSAGE` | `DISCONNECT` |
+# | `requestContext.routeKey` | `$connect` | the selected route (`$default`, `sendmessage`…) | `$disconnect` |
+# | `requestContext.connectionId` | the id of this connection, the same in every event of it | same | same |
+# | `headers`, `queryStringParameters` | the client's upgrade request's | — | — (only a few headers set by API Gateway) |
+# | `body`, `isBase64Encoded` | — | the message (binary frames base64-encoded) | — |
+# | `requestContext.messageId` | — | yes | — |
+#
+# Only `$connect` sees the HTTP request (headers, query string): that is where a client says who it is, and where
+# authorization happens ([Control access to WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html)).
+
+# %% slideshow={"slide_type": "fragment"}
+ada.close()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4 · A two-client chat
+#
+# Two people connect; each message to `sendmessage` is pushed by the function to every connection in the table.
+#
+# ```mermaid
+# sequenceDiagram
+#     participant A as alice
+#     participant B as bob
+#     participant G as API Gateway
+#     participant F as nb08-chat
+#     participant D as DynamoDB
+#     A->>G: connect ?name=alice
+#     G->>F: $connect
+#     F->>D: put {connectionId, name}
+#     B->>G: connect ?name=bob
+#     G->>F: $connect
+#     F->>D: put {connectionId, name}
+#     A->>G: {"action": "sendmessage", "message": "hi"}
+#     G->>F: sendmessage
+#     F->>D: scan
+#     F->>G: post_to_connection (alice), post_to_connection (bob)
+#     G-->>A: alice: hi
+#     G-->>B: alice: hi
+# ```
+
+# %% slideshow={"slide_type": "subslide"}
+alice = clients.enter_context(connect(f"{url}?name=alice", open_timeout=15))
+bob = clients.enter_context(connect(f"{url}?name=bob", open_timeout=15))
+sorted(i["name"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"])
+
+# %% slideshow={"slide_type": "fragment"}
+alice.send(json.dumps({"action": "sendmessage", "message": "hi bob!"}))
+print("bob   got:", bob.recv(timeout=10))
+print("alice got:", alice.recv(timeout=10))
+
+# %% slideshow={"slide_type": "fragment"}
+bob.send(json.dumps({"action": "sendmessage", "message": "hello alice"}))
+print("alice got:", alice.recv(timeout=10))
+print("bob   got:", bob.recv(timeout=10))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The Management API from your own code
+#
+# Any program with `execute-api:ManageConnections` can push, not only the function: here the notebook itself, with
+# the `apigatewaymanagementapi` client. Its endpoint is `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`
+# ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
+# `get_connection` describes a connection: when it connected, when it was last active, and who it is.
+
+# %% slideshow={"slide_type": "-"}
+mgmt = aws.client("apigatewaymanagementapi",
+                  endpoint_url=f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev")
+ids = {i["name"]["S"]: i["connectionId"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"]}
+described = mgmt.get_connection(ConnectionId=ids["bob"])
+print("source IP:", described["Identity"]["SourceIp"], "| connected at is a", type(described["ConnectedAt"]).__name__)
+mgmt.post_to_connection(ConnectionId=ids["bob"], Data=b"(a notice from the server, to bob only)")
+print("bob got:", bob.recv(timeout=10))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 08.1
+#
+# **Predict, then run.** Bob closes his connection. Afterwards the notebook calls `post_to_connection` with Bob's old
+# connection id. What happens? Store your prediction in `prediction` as a string, for instance `"delivered"` (it
+# waits for Bob), `"nothing"` (silently dropped), or the name of the exception you expect. The check closes a real
+# connection, posts to it, and compares; then the next cells show it here.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+prediction = None  # e.g. "delivered"
+
+lab.check("08.1", prediction)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### When a client leaves
+#
+# Bob closes; API Gateway runs `$disconnect` (which deletes his row) and forgets the connection. `lab.wait_idle()`
+# (a course helper) waits until the local functions have finished, so the table is up to date before we read it.
+
+# %% slideshow={"slide_type": "-"}
+bob.close()
+lab.wait_idle()
+print("still in the table:", sorted(i["name"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"]))
+try:
+    mgmt.post_to_connection(ConnectionId=ids["bob"], Data=b"are you there?")
+except mgmt.exceptions.GoneException as err:
+    print(err.response["Error"]["Code"], err.response["ResponseMetadata"]["HTTPStatusCode"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# **410 Gone**, as boto3's `GoneException`: the id names a connection that no longer exists
+# ([How do I troubleshoot 410 Gone errors with API Gateway WebSocket APIs?](https://repost.aws/knowledge-center/410-gone-api-gateway)).
+# `$disconnect` is a **best-effort** event: API Gateway "cannot guarantee delivery"
+# ([Manage connected users and client apps: $connect and $disconnect routes](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html)).
+# That is why the chat function also deletes an id when posting to it raises `GoneException`.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Ask the room before running the cell: many expect the message to be queued until Bob returns.
+# It is not; and Bob would return with a new connection id anyway.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5 · Refusing a connection, and the limits
+#
+# `$connect` runs *during* the handshake: until its function answers, the upgrade is pending. A function that
+# answers with a status that is not 2xx refuses the connection, and the client sees that status (as `wscat` shows
+# "Unexpected server response: 400")
+# ([Set up a $connect route that requires a subprotocol](https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-connect-route-subprotocol.html),
+# [$connect and $disconnect routes](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html)).
+# Our function refuses clients without a name:
+
+# %% slideshow={"slide_type": "-"}
+from websockets.exceptions import InvalidStatus
+
+try:
+    with connect(url, open_timeout=15):
+        print("connected (not expected)")
+except InvalidStatus as refused:
+    print("refused:", refused.response.status_code, refused.response.body.decode())
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Quotas of WebSocket APIs
+#
+# From [Quotas for configuring and running a WebSocket API](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
+#
+# | quota | default | can be increased |
+# |---|---|---|
+# | message payload size | 128 KB | no |
+# | WebSocket frame size | 32 KB (a message over 32 KB is split into frames; a bigger frame closes the connection with code 1009) | no |
+# | connection duration | 2 hours | no |
+# | idle connection timeout | 10 minutes | no |
+# | integration timeout | 50 ms – 29 s | no |
+# | new connections per second, per account and Region | 500 | yes |
+# | routes per API / stages per API | 300 / 10 | yes |
+#
+# A client that must stay connected longer reconnects (and gets a new connection id); one that may be quiet for
+# ten minutes sends something now and then (a "heartbeat" message). The embedded gateway enforces the 128 KB message
+# size; it does not close connections after 10 minutes or 2 hours.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Before the exercise
+#
+# The cell below prepares a second chat, the WebSocket API `nb08-ex-chat` (stage `dev`): the same function code
+# (`nb08-ex-chat`, table `nb08-ex-connections`, role `nb08-ex-chat-role`) and the same four routes. Running the cell
+# again puts it back in this starting state.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb08 import prepare_08_2
+
+ex_api = prepare_08_2()
+sorted(r["RouteKey"] for r in v2.get_routes(ApiId=ex_api)["Items"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# ### Exercise 08.2
+#
+# Add a `whisper` route to `nb08-ex-chat`. A client sends
+# `{"action": "whisper", "to": "<a name>", "message": "<text>"}`, and only the connection with that name receives
+# `"<sender's name> (whisper): <text>"`; nobody else, not even the sender. Write a function for it (it may use the
+# execution role and the `TABLE` variable of `nb08-ex-chat`), connect it to the route, and deploy the stage `dev`.
+# The check connects three real clients and looks at who received what.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+
+lab.check("08.2")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6 · Choosing an API type
+#
+# API Gateway offers three kinds of API. The course's `docs/api-types.md` compares them in full; the rows that
+# decide most often, with their sources below the table:
+#
+# | | REST API | HTTP API | WebSocket API |
+# |---|---|---|---|
+# | talks | request → response | request → response | a connection both sides send on; the backend pushes |
+# | routing | resources and methods | routes `METHOD /path`, `$default` | route selection expression, `$connect`, `$disconnect`, `$default` |
+# | authorization | IAM, Cognito, Lambda authorizers, resource policies | IAM, Lambda, **JWT** authorizers | IAM, Lambda `REQUEST` authorizers, on `$connect` only |
+# | API keys, usage plans, per-client throttling | **yes** | — | — |
+# | caching, AWS WAF | **yes** | — | — |
+# | endpoint types | edge-optimized, Regional, private | Regional | Regional |
+# | payload / message size | 10 MB | 10 MB | 128 KB (32 KB frames) |
+# | integration timeout | 50 ms – 29 s | 30 s | 50 ms – 29 s |
+# | price, US East, first tier ⚠️ | $3.50 per million calls | $1.00 per million calls | $1.00 per million messages + $0.25 per million connection minutes |
+#
+# Sources: features [Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)
+# and [Control access to WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html);
+# quotas for [REST](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html),
+# [HTTP](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html) and
+# [WebSocket](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html) APIs;
+# prices [Amazon API Gateway pricing](https://aws.amazon.com/api-gateway/pricing/).
+# ⚠️ The prices were read from summaries of that page's Region table, not from the table itself: **re-check them
+# there** before you quote them. WebSocket messages are metered in 32 KB units (a 33 KB message counts as two),
+# and a new account's free tier (12 months) gives 1 million calls or messages a month, plus 750,000 connection
+# minutes for WebSocket APIs.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Polling or push: what a live scoreboard costs
+#
+# A match of 2 hours, 60 score changes, `V` viewers. With an HTTP API every viewer polls every 5 seconds;
+# with a WebSocket API each viewer stays connected for 120 minutes and receives 60 messages. Prices as in the table
+# (first tier, no free tier):
+
+# %% slideshow={"slide_type": "-"}
+import matplotlib.pyplot as plt
+import numpy as np
+
+viewers = np.array([100, 1_000, 10_000, 100_000])
+polling = viewers * (2 * 3600 / 5) * 1.00 / 1e6                  # HTTP API calls
+push = viewers * 60 * 1.00 / 1e6 + viewers * 120 * 0.25 / 1e6   # messages + connection minutes
+fig, ax = plt.subplots(figsize=(9, 4.5))
+ax.loglog(viewers, polling, "o-", label="HTTP API, poll every 5 s")
+ax.loglog(viewers, push, "s-", label="WebSocket API, push 60 updates")
+ax.set(xlabel="viewers", ylabel="US$ per match", title="One 2-hour match")
+ax.legend()
+print(f"100,000 viewers: polling ${polling[-1]:,.2f}, push ${push[-1]:,.2f} per match")
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Push costs about a sixteenth of polling here, and viewers see each score at once instead of up to 5 s late. Polling
+# wins only when updates are more frequent than polls, or clients connect for a moment and leave.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A decision guide
+#
+# ```mermaid
+# flowchart TD
+#     start{"Must the server send<br/>without being asked?"} -- yes --> ws["WebSocket API"]
+#     start -- no --> need{"Need API keys and usage plans,<br/>caching, AWS WAF, private or<br/>edge-optimized endpoints,<br/>mapping templates?"}
+#     need -- yes --> rest["REST API"]
+#     need -- no --> http["HTTP API<br/>(cheaper, JWT authorizers,<br/>automatic deployments)"]
+# ```
+#
+# AWS's advice for the two request/response types: "Choose REST APIs if you need features such as API keys,
+# per-client throttling, request validation, AWS WAF integration, or private API endpoints. Choose HTTP APIs if you
+# don't need the features included with REST APIs"
+# ([Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Features that can decide
+#
+# The exercise below names its reasons with these keys (the check knows which API types have each one, as in the
+# table above):
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb08 import FEATURES
+
+for key, feature in FEATURES.items():
+    print(f"{key:>21}: {feature}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 08.3
+#
+# Choose an API type for each application and name the **feature that decides**, one key of `FEATURES`:
+#
+# - `partner_api` — a public CRUD API for partner companies; each partner gets an API key, with its own quota and
+#   rate limit;
+# - `spa_backend` — the backend of a single-page app whose users sign in with an identity provider that issues JWTs;
+#   it should cost as little as possible;
+# - `scoreboard` — a live scoreboard: thousands of viewers must see each new score within a second.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+choices = {
+    "partner_api": {"type": None, "because": None},  # type: "REST", "HTTP" or "WEBSOCKET"
+    "spa_backend": {"type": None, "because": None},
+    "scoreboard": {"type": None, "because": None},
+}
+
+lab.check("08.3", choices)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - A WebSocket API keeps a connection open: clients send messages, and the backend **pushes** with the
+#   `@connections` Management API (`post_to_connection`), which needs `execute-api:ManageConnections`.
+# - Messages are routed by the route selection expression (`$request.body.action`) to a route key, else to
+#   `$default`; `$connect` runs during the handshake (a non-2xx answer refuses it), `$disconnect` after the close,
+#   best effort.
+# - The functions stay stateless: connection ids live in DynamoDB; a `GoneException` (410) says an id is stale.
+# - Quotas: 128 KB messages in 32 KB frames, connections of at most 2 hours, closed after 10 minutes idle.
+# - REST for API management (keys, usage plans, caching, WAF), HTTP for cheap proxies with JWT, WebSocket for push.
+#
+# **Next:** this is the last notebook of this release; [00 · Start here](00_start_here.ipynb) lists them all.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Clean up
+#
+# Close the clients that are still open, wait for their `$disconnect`, then remove what this notebook created
+# (APIs, functions, tables, roles).
+
+# %% slideshow={"slide_type": "-"}
+clients.close()
+lab.wait_idle()
+
+# %% slideshow={"slide_type": "-"}
+lab.cleanup()
