@@ -98,9 +98,10 @@ aws.track("bucket start-here-bucket", lambda: s3.delete_bucket(Bucket="start-her
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### One account, reachable from outside the kernel
 #
-# A second Python process, given the session's environment (`aws.child_env()`: fake keys, the Region and
-# `AWS_ENDPOINT_URL`), sees the same bucket. This is how Lambda handlers, which run in their own processes, reach
-# the embedded AWS later in the course.
+# A second Python process, given the session's environment (`aws.child_env()`: this session's own random keys,
+# the Region and `AWS_ENDPOINT_URL`), sees the same bucket. This is how Lambda handlers, which run in their own
+# processes, reach the embedded AWS later in the course. The embedded AWS serves only those keys: another program
+# on the machine, without them, is refused as AWS refuses an unknown key.
 
 # %% slideshow={"slide_type": "fragment"}
 import os
