@@ -198,6 +198,11 @@ def test_cognito_authorizer_checks_the_token_and_passes_claims(aws: lab.Session)
         assert (refused.status_code, refused.json()) == (401, {"message": "Unauthorized"})
     clock.advance(3601)  # moto's tokens last one hour
     assert get(api_id, {"Authorization": tokens["IdToken"]}).status_code == 401
+    # A token issued now is stamped on the course clock, so it is valid although the wall clock is an hour behind.
+    fresh = aws.client("cognito-idp").initiate_auth(
+        ClientId=client, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ana", "PASSWORD": "Secret-123!"})["AuthenticationResult"]
+    assert get(api_id, {"Authorization": fresh["IdToken"]}).status_code == 200
 
 
 def test_cognito_scopes_need_an_access_token_with_one_of_them(aws: lab.Session) -> None:

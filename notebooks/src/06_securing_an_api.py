@@ -603,9 +603,8 @@ plt.show()
 # period ends ([How do I troubleshoot 429 errors?](https://repost.aws/knowledge-center/api-gateway-429-limit)).
 # `get_usage` reports, per key and day, `[used, remaining]`
 # ([GetUsage](https://docs.aws.amazon.com/apigateway/latest/api/API_GetUsage.html)).
-# (Run the cell again and all four are 429 until the day ends: `clock.advance(86_400)` would start a new one. It
-# is not done here: on this machine Cognito stamps its tokens with the wall clock while the gateway checks them on
-# the course clock, so after a jump of a day even fresh tokens would look expired; a limit of the local set-up.)
+# (Run the cell again and all four are 429 until the day ends; on this machine `clock.advance(86_400)` starts a
+# new day at once.)
 
 # %% slideshow={"slide_type": "-"}
 import datetime as dt

@@ -538,7 +538,30 @@ def _wrap_create_authorizer(original: Any) -> Any:
     return create_authorizer
 
 
+def _wrap_create_jwt(original: Any) -> Any:
+    """moto's Cognito stamps ``iat``/``auth_time``/``exp`` with the wall clock, while the authorizers check expiry
+    on the course clock: once a notebook has advanced the course clock past a token's hour, a token issued right
+    then would already be expired. Re-stamp it on the course clock (same claims, same key, same signature scheme)."""
+
+    def create_jwt(self: Any, client_id: str, username: str, token_use: str, expires_in: int = 60 * 60,
+                   extra_data: dict[str, Any] | None = None) -> tuple[str, int]:
+        token, expires = original(self, client_id, username, token_use, expires_in, extra_data)
+        shift = int(clock.now() - time.time())
+        if shift == 0:
+            return token, expires
+        claims = tokens.unverified_claims(token)
+        for name in ("iat", "auth_time", "exp"):
+            if isinstance(claims.get(name), int):
+                claims[name] += shift
+        return tokens.sign(claims, self.json_web_key), expires
+
+    return create_jwt
+
+
 PATCHES = [
+    patching.Patch("moto.cognitoidp.models:CognitoIdpUserPool.create_jwt", wrap=_wrap_create_jwt,
+                   signature=["self", "client_id", "username", "token_use", "expires_in", "extra_data"],
+                   why="Cognito issues tokens on the course clock (the authorizers check expiry on it)"),
     patching.Patch("moto.apigateway.models:RestAPI.create_authorizer", wrap=_wrap_create_authorizer,
                    signature=["self", "authorizer_id", "name", "authorizer_type", "provider_arns", "auth_type",
                               "authorizer_uri", "authorizer_credentials", "identity_source",
