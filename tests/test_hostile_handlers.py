@@ -197,6 +197,7 @@ env = lr.environments()[0]
 time.sleep(0.3)
 print(env.pid, lr.runtime.get_pool()._code_root, flush=True)
 if sys.argv[1] == "exit":
+    time.sleep(0.5)  # long enough for the test to see the worker running first
     sys.exit(0)
 time.sleep(600)
 """

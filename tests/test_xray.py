@@ -13,9 +13,10 @@ import lab_support as lab
 from lab_support.core import clock
 from lab_support.course.service_map import plot_service_map, service_map
 
-CODE = ("import json\n"
+CODE = ("import json, os\n"
         "def handler(event, context):\n"
-        "    return {'statusCode': 200, 'body': json.dumps(event['headers'].get('X-Amzn-Trace-Id'))}\n")
+        "    return {'statusCode': 200, 'body': json.dumps(event['headers'].get('X-Amzn-Trace-Id')),\n"
+        "            'headers': {'x-env-trace': os.environ.get('_X_AMZN_TRACE_ID', '')}}\n")
 
 
 def _api(aws: lab.Session, *, traced: bool = True) -> str:
@@ -43,6 +44,7 @@ def test_a_traced_stage_records_gateway_and_lambda_segments(aws: lab.Session) ->
     api_id = _api(aws)
     got = requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10)
     header = got.json()
+    assert got.headers["x-env-trace"] == header  # the function's _X_AMZN_TRACE_ID is the header it was sent
     root, parent, sampled = header.split(";")
     assert root.startswith("Root=1-") and len(root) == len("Root=1-") + 8 + 1 + 24
     assert parent.startswith("Parent=") and len(parent) == len("Parent=") + 16 and sampled == "Sampled=1"
@@ -80,8 +82,11 @@ def test_a_traced_stage_records_gateway_and_lambda_segments(aws: lab.Session) ->
 
 def test_course_clock_and_untraced_stages(aws: lab.Session) -> None:
     api_id = _api(aws, traced=False)
-    got = requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10).json()
+    answer = requests.get(f"https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/", timeout=10)
+    got = answer.json()
     assert ";Sampled=1" not in got
+    # Lambda sets _X_AMZN_TRACE_ID for every invocation; untraced, it is not sampled.
+    assert answer.headers["x-env-trace"].startswith("Root=1-") and ";Sampled=1" not in answer.headers["x-env-trace"]
     assert aws.client("xray").get_trace_summaries(**_window())["TraceSummaries"] == []
     aws.client("apigateway").update_stage(restApiId=api_id, stageName="prod", patchOperations=[
         {"op": "replace", "path": "/tracingEnabled", "value": "true"}])

@@ -96,7 +96,8 @@ class LambdaResult:
     function_error: str | None
 
 
-def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str, timeout_ms: int) -> LambdaResult:
+def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str, timeout_ms: int,
+                  trace_header: str | None = None) -> LambdaResult:
     """Invoke through ``lab_support.embedded.lambda_.invoke`` as ``apigateway.amazonaws.com``.
 
     Raises :class:`IntegrationFailure` (permission, unknown function, runtime missing),
@@ -108,7 +109,7 @@ def invoke_lambda(uri: str, payload: bytes, *, source_arn: str, account_id: str,
     caller = runtime.Caller(principal="apigateway.amazonaws.com", source_arn=source_arn, source_account=account_id)
 
     def call() -> Any:
-        return runtime.invoke(function, payload, qualifier=qualifier, caller=caller)
+        return runtime.invoke(function, payload, qualifier=qualifier, caller=caller, trace_header=trace_header)
 
     # The runtime ends a function at its own timeout: when that comes well before the integration's, call it on
     # the request's own thread (a hop to the pool and back costs more than the rest of the gateway).

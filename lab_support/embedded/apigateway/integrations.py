@@ -113,7 +113,7 @@ class LambdaProxyIntegration(Integration):
                      f"{target}/invocations")
             log.info(f"Endpoint request body after transformations: {_preview(payload)}")
         result = backends.invoke_lambda(uri, payload, source_arn=_rest_source_arn(ctx), account_id=ctx.account_id,
-                                        timeout_ms=ctx.timeout_ms)
+                                        timeout_ms=ctx.timeout_ms, trace_header=_trace_header(ctx))
         if log.detailed:
             log.info(f"Endpoint response body before transformations: {_preview(result.payload)}")
         ctx.variables["integrationStatus"] = 200
@@ -134,12 +134,18 @@ class LambdaProxyIntegration(Integration):
         route_part = "$default" if route_key == "$default" else route_key.replace(" ", "", 1)
         source_arn = f"arn:aws:execute-api:{ctx.region}:{ctx.account_id}:{ctx.api.api_id}/{ctx.stage_name}/{route_part}"
         result = backends.invoke_lambda(uri, json.dumps(event).encode(), source_arn=source_arn,
-                                        account_id=ctx.account_id, timeout_ms=ctx.timeout_ms)
+                                        account_id=ctx.account_id, timeout_ms=ctx.timeout_ms,
+                                        trace_header=_trace_header(ctx))
         if result.function_error:
             raise BadProxyResponse("The Lambda function returned an error")
         answer = payloads.http_response_v1 if v1 else payloads.http_response_v2
         status, headers, body = answer(ctx, result.payload)
         return IntegrationResult(status, headers, body, passthrough=True)
+
+
+def _trace_header(ctx: RequestContext) -> str | None:
+    """The ``X-Amzn-Trace-Id`` a traced stage forwards (``xray.begin``): the function's ``_X_AMZN_TRACE_ID``."""
+    return next((value for key, value in ctx.headers if key.lower() == "x-amzn-trace-id"), None)
 
 
 class AwsIntegration(Integration):
@@ -159,7 +165,8 @@ class AwsIntegration(Integration):
         log, body = ctx.exec_log, ctx.integration_request.body
         log.info(f"Endpoint request body after transformations: {body[:1000]}")
         result = backends.invoke_lambda(uri, body.encode() or b"{}", source_arn=_rest_source_arn(ctx),
-                                        account_id=ctx.account_id, timeout_ms=ctx.timeout_ms)
+                                        account_id=ctx.account_id, timeout_ms=ctx.timeout_ms,
+                                        trace_header=_trace_header(ctx))
         error_message = None
         if result.function_error:
             err = backends.parse_json(result.payload)

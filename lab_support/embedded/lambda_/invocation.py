@@ -33,6 +33,7 @@ def invoke(
     log_type: str = "None",
     caller: Caller | None = None,
     request_id: str | None = None,
+    trace_header: str | None = None,
 ) -> Invocation:
     """Invoke a function of the embedded account, as the Invoke API does, and return the :class:`Invocation`.
 
@@ -40,7 +41,8 @@ def invoke(
     checked against the function's resource-based policy: :class:`InvokeDenied` when no statement allows it
     (or one denies it). Unknown functions raise :class:`~.runtime.ResourceNotFound`; oversized or non-JSON
     payloads raise :class:`~.runtime.RequestTooLarge` / :class:`~.runtime.InvalidRequestContent`.
-    ``request_id`` lets async retries keep one id.
+    ``request_id`` lets async retries keep one id; ``trace_header`` (an ``X-Amzn-Trace-Id`` value, e.g. from a
+    traced API Gateway stage) becomes the handler's ``_X_AMZN_TRACE_ID``.
     """
     session = current()
     backend = runtime.backend_for(session.account_id, session.region)
@@ -50,7 +52,8 @@ def invoke(
     if caller is not None:
         check_caller(fn.account_id, invoked_arn, caller)
     return dispatch(session, fn, data, invoked_arn=invoked_arn, function_name=name, qualifier=qual,
-                    invocation_type=invocation_type, log_type=log_type, request_id=request_id, caller=caller)
+                    invocation_type=invocation_type, log_type=log_type, request_id=request_id, caller=caller,
+                    trace_header=trace_header)
 
 
 def check_caller(account_id: str, invoked_arn: str, caller: Caller) -> None:
@@ -86,6 +89,7 @@ def dispatch(
     client_context: Any = None,
     request_id: str | None = None,
     caller: Caller | None = None,
+    trace_header: str | None = None,
 ) -> Invocation:
     """Run (or queue, or only validate) one invocation of the resolved function version ``fn``."""
     runtime.check_request(payload, invocation_type)
@@ -97,4 +101,4 @@ def dispatch(
         rid = async_invoke.submit(function_name, payload, qualifier, caller, request_id=rid)
         return Invocation(202, b"", None, None, version, rid)
     return runtime.execute(session, fn, payload, invoked_arn=invoked_arn, log_type=log_type,
-                           client_context=client_context, request_id=rid)
+                           client_context=client_context, request_id=rid, trace_header=trace_header)

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lab_support.core import idle
+from lab_support.core import clock, idle
 from lab_support.embedded.iam import credentials_for_role
 from lab_support.embedded.lambda_ import pool as pool_mod
 from lab_support.embedded.lambda_.limits import (
@@ -380,6 +381,14 @@ def _exit_reason(code: int | None) -> str:
     return f"Runtime exited with error: exit status {code}"
 
 
+def new_trace_header() -> str:
+    """An ``X-Amzn-Trace-Id`` for an invocation nobody traced: Lambda sets ``_X_AMZN_TRACE_ID`` for every
+    invocation (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); the root's first part
+    is the epoch second in hex (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html)."""
+    return (f"Root=1-{int(clock.now()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};"
+            "Sampled=0;Lineage=1:00000000:0")
+
+
 def execute(
     session: Any,
     fn: Any,
@@ -389,11 +398,13 @@ def execute(
     log_type: str = "None",
     client_context: Any = None,
     request_id: str | None = None,
+    trace_header: str | None = None,
 ) -> Invocation:
     """Run one synchronous invocation of ``fn`` (a moto LambdaFunction version) in an execution environment.
 
     Raises :class:`TooManyRequests` at once when no environment can be had (reserved concurrency or the
-    pool's caps), as Lambda answers a synchronous invocation it cannot run.
+    pool's caps), as Lambda answers a synchronous invocation it cannot run. ``trace_header`` (an
+    ``X-Amzn-Trace-Id`` value) becomes the handler's ``_X_AMZN_TRACE_ID``; without one, a new unsampled trace.
     """
     rid = request_id or str(uuid.uuid4())
     version = executed_version(fn)
@@ -414,7 +425,8 @@ def execute(
             raise TooManyRequests(err.reason) from None
         healthy = False
         try:
-            result = _run_in(session, fn, spec, env, cold, payload, invoked_arn, client_context, rid)
+            result = _run_in(session, fn, spec, env, cold, payload, invoked_arn, client_context, rid,
+                             trace_header or new_trace_header())
             healthy = result.pop("healthy")
         finally:
             runtime_pool.release(env, healthy=healthy)
@@ -495,6 +507,7 @@ def _run_in(
     invoked_arn: str,
     client_context: Any,
     rid: str,
+    trace_header: str = "",
 ) -> dict[str, Any]:
     """Cold start if needed, then the invocation; returns payload, function_error, log events, healthy.
 
@@ -554,7 +567,7 @@ def _run_in(
         deadline_ms = start_ms + int(spec.timeout_s * 1000)
         deadline = time.monotonic() + spec.timeout_s
         sent = env.send(b"V", {"request_id": rid, "deadline_ms": deadline_ms, "invoked_function_arn": invoked_arn,
-                               "client_context": client_context}, payload)
+                               "client_context": client_context, "trace_id": trace_header}, payload)
         how, result, body, oom, mem = _wait_frame(env, deadline, spec, b"R", rid, logs) if sent else \
             ("eof", None, b"", False, 0.0)
         killed_for_memory, peak = oom, max(peak, mem)

@@ -530,6 +530,7 @@ class _Context:
 def _invoke(request_handler: Any, head: dict[str, Any], body: bytes) -> None:
     global _request_id
     _request_id = head["request_id"]
+    os.environ["_X_AMZN_TRACE_ID"] = head.get("trace_id") or ""  # Lambda sets it for every invocation
     deadline_ms = int(head["deadline_ms"])
     _begin_phase(time.monotonic() + (deadline_ms - time.time() * 1000) / 1000 + GRACE_SECONDS)
     error: dict[str, Any] | None = None
