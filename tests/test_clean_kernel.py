@@ -103,3 +103,36 @@ def test_a_crash_behind_the_server_is_a_json_500_and_stays_quiet(aws: lab.Sessio
     assert answer.status_code == 500 and answer.json() == {"message": "Internal server error"}
     assert captured.getvalue() == ""
     assert any("bug in a mounted app" in line for line in server.recent_problems())
+
+
+def test_the_course_services_print_nothing_either() -> None:
+    """Notebook 01's notes service (and 05's inventory server) answer protocol errors in JSON, quietly, even with
+    no embedded session running (e.g. on a real account)."""
+    result = _run(
+        """
+        import contextlib, io, socket, requests
+        from lab_support.course.services.notes import NotesService
+        from lab_support.course.services.inventory import start_inventory_service, stop_inventory_service
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            notes = NotesService()  # no session: as on a real account
+            urls = [notes.url]
+            import lab_support as lab
+            lab.start()
+            urls.append(start_inventory_service())
+            for url in urls:
+                big = requests.get(url + "/notes", headers={"X-Big": "a" * 70_000}, timeout=10)
+                print(big.status_code, big.text)
+                host, port = url.rsplit("/", 1)[1].split(":")
+                with socket.create_connection((host, int(port)), timeout=10) as raw:
+                    raw.sendall(b"\\x16\\x03\\x01 not http\\r\\n\\r\\n")
+                    print(b"<html" in raw.recv(1000).lower())
+            notes.stop()
+            stop_inventory_service()
+        print("stderr:", repr(err.getvalue()))
+        """)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines.count('431 {"message": "Request Header Fields Too Large"}') == 2
+    assert lines.count("False") == 2  # no HTML page
+    assert lines[-1] == "stderr: ''"

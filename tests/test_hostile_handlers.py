@@ -360,3 +360,26 @@ def test_handlers_reach_only_loopback_from_their_own_home(hostile: lab.Session, 
     assert "LAB_HANDLER_INTERNET=1" in out["internet"]
     assert "network guard" in out["dns"]
     assert out["loopback"] == "ok"
+
+
+def test_stop_returns_quickly_whatever_the_handlers_did(hostile: lab.Session) -> None:
+    """`lab.stop()` (not only `reset()`) within 5 s with a handler's child still running, nothing left behind."""
+    lab.create_function("stop-child", "import subprocess\n"
+                        "def handler(e, c):\n    p = subprocess.Popen(['sleep', '3600'])\n    return p.pid\n")
+    _response, child = call(hostile, "stop-child")
+    workers = worker_pids()
+    started = time.monotonic()
+    lab.stop()
+    assert time.monotonic() - started < 5
+    wait_gone([*workers, int(child)], 5)
+    lab.start()  # the fixture's reset() needs a session
+
+
+def test_reset_frees_the_log_buffers(hostile: lab.Session) -> None:
+    """Log lines kept for an invocation do not outlive it, and reset() leaves no environment holding any."""
+    lab.create_function("chatty", "def handler(e, c):\n    print('x' * 1000)\n    return 1\n")
+    for _ in range(5):
+        call(hostile, "chatty")
+    assert all(not getattr(env, "log_buffer", None) for env in lr.environments())
+    lab.reset()
+    assert lr.environments() == []

@@ -54,7 +54,7 @@ class _Remember(logging.Handler):
             _PROBLEMS.append(self.format(record))
 
 
-def _quiet_loggers() -> None:
+def quiet_loggers() -> None:
     """werkzeug logs every request, every refused request and every traceback to stderr, which would land in
     notebook outputs: keep them in memory instead."""
     for name in ("werkzeug", "lab_support.server"):
@@ -62,6 +62,11 @@ def _quiet_loggers() -> None:
         logger.handlers = [_Remember()]
         logger.propagate = False
         logger.setLevel(logging.INFO)
+
+
+def quiet_errors(server: Any) -> None:
+    """socketserver prints a traceback to stderr for what escapes a handler (a reset connection…): log it instead."""
+    server.handle_error = lambda _request, client: _LOG.exception("Error serving %s", client)
 
 
 def recent_problems() -> list[str]:
@@ -185,7 +190,7 @@ class _Dispatcher:
             return _internal_error(start_response)
 
 
-def _quiet_handler(base: type) -> type:
+def quiet_handler(base: type) -> type:
     """``base`` (werkzeug/moto's request handler) that answers protocol errors in JSON, not an HTML page, and
     logs to memory, not stderr (a 431 for oversized headers, a malformed request line from a browser…)."""
 
@@ -248,20 +253,19 @@ class EmbeddedServer:
         """Bind the port and start serving; raises PortInUse with a fix."""
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-        _quiet_loggers()
+        quiet_loggers()
         if self.requested_port and not _port_free(self.host, self.requested_port):
             raise port_in_use_error(self.host, self.requested_port)
         try:
             self._server = make_server(
                 self.host, self.requested_port, self.dispatcher, threaded=True,
-                request_handler=_quiet_handler(MotoRequestHandler),
+                request_handler=quiet_handler(MotoRequestHandler),
             )
         except (OSError, SystemExit) as err:  # werkzeug exits on a busy port after printing
             if isinstance(err, SystemExit) or err.errno == errno.EADDRINUSE:
                 raise port_in_use_error(self.host, self.requested_port) from None
             raise
-        # socketserver prints a traceback to stderr for what escapes a handler (a reset connection…).
-        self._server.handle_error = lambda _request, client: _LOG.exception("Error serving %s", client)  # type: ignore[method-assign]
+        quiet_errors(self._server)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="lab-support-embedded-aws", daemon=True
         )

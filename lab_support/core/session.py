@@ -13,7 +13,7 @@ its state, so "Run all" twice works. ``reset()`` empties the account.
 from __future__ import annotations
 
 import atexit
-import contextlib
+import logging
 import os
 import secrets
 import string
@@ -29,6 +29,7 @@ from lab_support.core.errors import CredentialsMissing, LabError, NotStarted
 from lab_support.core.server import EmbeddedServer
 from lab_support.core.tags import tag_list, tags
 
+_LOG = logging.getLogger("lab_support.server")  # kept in memory by core.server, never printed
 BACKENDS = ("moto", "aws")
 DEFAULT_REGION = "us-east-1"
 MOTO_ACCOUNT_ID = "123456789012"
@@ -376,13 +377,19 @@ def stop() -> None:
         session, _SESSION = _SESSION, None
         if session is None or session.backend != "moto":
             return
+        problems: list[str] = []
         for callback in reversed(session._on_stop):
-            # A failing extension must not keep the port or the mock.
-            with contextlib.suppress(Exception):
+            try:  # a failing extension must not keep the port or the mock: note it and go on
                 callback()
+            except Exception as err:
+                _LOG.exception("an extension's stop failed")
+                problems.append(f"{getattr(callback, '__qualname__', callback)}: {err!r}")
         session.server.stop()
-        with contextlib.suppress(Exception):  # undo_all restores all it can before it raises
+        try:
             patching.undo_all()  # every moto patch, newest first, after the on_stop callbacks
+        except Exception as err:  # undo_all restores all it can before it raises
+            _LOG.exception("moto could not be given all its originals back")
+            problems.append(f"patching.undo_all: {err!r}")
         session._mock.stop()
         guard.uninstall()
         for key, value in session._saved_env.items():
@@ -391,6 +398,10 @@ def stop() -> None:
             else:
                 os.environ[key] = value
         boto3.DEFAULT_SESSION = None  # clients made after stop() read the restored settings
+    if problems:  # after the whole teardown: the port, the mock and the environment are released already
+        raise LabError("lab.stop() finished, but part of the teardown failed: " + "; ".join(problems),
+                       "restart the kernel before starting again; the details are in "
+                       "lab_support.core.server.recent_problems().")
 
 
 atexit.register(stop)  # the interpreter's exit (kernel shutdown, sys.exit) stops workers and removes their code

@@ -12,13 +12,13 @@ the same JSON, naming the path it was asked for, so a student can see which back
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from lab_support.core.server import quiet_errors, quiet_loggers
 from lab_support.core.session import current
 from lab_support.course.services.notes import _QuietHandler
 
@@ -46,8 +46,9 @@ def start_inventory_service() -> str:
 
     with _LOCK:
         if _SERVER is None:
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in notebook outputs
+            quiet_loggers()  # no request log lines or tracebacks in notebook outputs
             _SERVER = make_server("127.0.0.1", 0, inventory_app, threaded=True, request_handler=_QuietHandler)
+            quiet_errors(_SERVER)
             threading.Thread(target=_SERVER.serve_forever, name="lab-inventory-service", daemon=True).start()
         url = f"http://127.0.0.1:{_SERVER.server_port}"
     session = current()

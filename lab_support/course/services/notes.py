@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import re
 import socket
 import threading
@@ -48,7 +47,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from lab_support.core.errors import LabError
-from lab_support.core.server import port_in_use_error
+from lab_support.core.server import port_in_use_error, quiet_errors, quiet_handler, quiet_loggers
 
 Note = dict[str, Any]
 
@@ -301,11 +300,9 @@ def _json_type(value: Any) -> str:
     )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug logs every request to stderr, which would land in notebook outputs."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+# werkzeug logs every request, refused request and traceback to stderr, which would land in notebook outputs:
+# the embedded server's quiet handler answers protocol errors in JSON and logs to memory (core.server).
+_QuietHandler = quiet_handler(WSGIRequestHandler)
 
 
 class NotesService:
@@ -335,12 +332,14 @@ class NotesService:
                 raise port_in_use_error(self.host, port) from None
             raise
         sock.listen(64)
+        quiet_loggers()
         try:
             self._server = make_server(
                 self.host, port, self.app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno()
             )
         finally:
             sock.close()  # the server holds its own duplicate of the socket
+        quiet_errors(self._server)
         self._thread = threading.Thread(target=self._server.serve_forever, name="lab-notes-service", daemon=True)
         self._thread.start()
 
@@ -418,7 +417,7 @@ def start_notes_service(port: int = 0) -> NotesService:
                     "use that one, or call lab.stop_notes_service() first to start it on another port.",
                 )
             return _SERVICE
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        quiet_loggers()
         _SERVICE = NotesService("127.0.0.1", port)
         return _SERVICE
 

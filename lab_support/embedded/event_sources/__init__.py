@@ -1,21 +1,20 @@
 """Push and pull invocation of Lambda functions, as the Lambda service does it.
 
-Attached to every session by ``lab.register_extension("event_sources", install)``.
+Attached to every embedded session in the order of ``lab_support.EXTENSIONS`` (``install``).
 
 * **Push** (:mod:`.push`): S3 event notifications and SNS subscriptions invoke the
-  function asynchronously, as ``s3.amazonaws.com`` / ``sns.amazonaws.com``.
-* **Asynchronous invocation** (:mod:`.async_invoke`): an internal queue, retries
-  (2 by default, 1 then 2 AWS minutes apart), MaximumEventAgeInSeconds, destinations,
-  dead-letter queues.
+  function asynchronously, as ``s3.amazonaws.com`` / ``sns.amazonaws.com``, through Lambda's asynchronous
+  invocation (:mod:`lab_support.embedded.lambda_.async_invoke`: retries, event age, destinations, DLQs).
 * **Pull** (:mod:`.pollers`): event source mappings for SQS, Kinesis and DynamoDB
   Streams served by background poller threads, with batching, windows, deletes on
   success, redrive, partial batch responses and enable/disable.
-* **Time** (:mod:`.clock`): AWS's fixed delays run on a fast local clock,
+* **Where moto changes** (:mod:`.patches`): the patch group ``event_sources`` (see docs/SEAMS.md).
+* **Time** (:mod:`lab_support.core.clock`): AWS's fixed delays run on a fast local clock,
   ``lab.time_scale`` AWS seconds per local second (default 60).
 
 Public API::
 
-    from lab_support import event_sources
+    from lab_support.embedded import event_sources
     event_sources.submit(name, payload, qualifier, caller) -> request_id   # async invoke
     event_sources.pending() -> int        # async events + busy pollers not finished
     event_sources.timeline(kind=None, source=None) -> list[dict]
