@@ -22,6 +22,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 
 from lab_support.core import clock
+from lab_support.embedded.apigateway.common import REST_DEFAULT_TIMEOUT_MS
 
 REST = "REST"
 HTTP = "HTTP"
@@ -161,7 +162,7 @@ class RequestContext:
     invoker: Any = None  # integrations.Integration: the implementation of the integration's type
     integration_request: Any = None  # integrations.IntegrationRequest (REST non-proxy: the mapped body)
     integration_result: Any = None  # integrations.IntegrationResult
-    timeout_ms: int = 29_000
+    timeout_ms: int = REST_DEFAULT_TIMEOUT_MS
     timings: dict[str, float] = field(default_factory=dict)  # monotonic seconds: "integration_start", ...
     # -- the answer ---------------------------------------------------------------------------------
     response: HttpResponse | None = None

@@ -358,6 +358,14 @@ def worker_env(session: Any, fn: Any, spec: pool_mod.Spec, log_stream: str, task
     return pool_mod.clean_env(env)
 
 
+def _timed_out(spec: pool_mod.Spec, rid: str, logs: Any) -> dict[str, str]:
+    """Lambda's timeout: the log line and the error ("Task timed out after 3.00 seconds", ``Sandbox.Timedout``)
+    (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)."""
+    message = f"Task timed out after {spec.timeout_s:.2f} seconds"
+    logs.runtime(f"{_iso(_now_ms())} {rid} {message}")
+    return {"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"}
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
@@ -541,9 +549,7 @@ def _run_in(
         logs.runtime(f"START RequestId: {rid} Version: {spec.version}")
         if how == "timeout":
             env.kill()
-            message = f"Task timed out after {spec.timeout_s:.2f} seconds"
-            logs.runtime(f"{_iso(_now_ms())} {rid} {message}")
-            outcome = fail({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"})
+            outcome = fail(_timed_out(spec, rid, logs))
             status = "timeout"
         elif how == "eof":
             error_type, reason = _ended(env, killed_for_memory)
@@ -582,9 +588,7 @@ def _run_in(
             outcome = fail(dict(result.get("error") or {}), healthy=True)
         elif how == "timeout":
             env.kill()
-            message = f"Task timed out after {spec.timeout_s:.2f} seconds"
-            logs.runtime(f"{_iso(_now_ms())} {rid} {message}")
-            outcome = fail({"errorType": "Sandbox.Timedout", "errorMessage": f"RequestId: {rid} Error: {message}"})
+            outcome = fail(_timed_out(spec, rid, logs))
             status = "timeout"
         else:  # the process ended: sys.exit / os._exit / crash / killed for memory
             error_type, reason = _ended(env, killed_for_memory)
