@@ -16,6 +16,7 @@ from gateway_support import ACCOUNT, REGION, lambda_function
 
 import lab_support as lab
 from lab_support.core import clock
+from lab_support.course.api_builders import lambda_uri
 from lab_support.embedded import iam
 
 ECHO = '''
@@ -52,7 +53,7 @@ def handler(event, context):
 
 
 def uri(arn: str) -> str:
-    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    return lambda_uri(arn, REGION)
 
 
 def echo(aws: lab.Session) -> str:

@@ -13,6 +13,7 @@ from gateway_support import ACCOUNT, REGION, lambda_function
 
 import lab_support as lab
 from lab_support.core import clock
+from lab_support.course.api_builders import lambda_uri
 
 CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hi'}\n"
 
@@ -32,8 +33,7 @@ def _build(aws: lab.Session) -> str:
     root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
     apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
     apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
-                         uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-                             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ct-fn/invocations")
+                         uri=lambda_uri(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ct-fn", REGION))
     apig.create_deployment(restApiId=api_id, stageName="dev")
     apig.update_stage(restApiId=api_id, stageName="dev",
                       patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])

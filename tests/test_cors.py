@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import lab_support as lab
+from lab_support.course.api_builders import lambda_uri
 
 ORIGIN = "https://app.example.com"
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
@@ -98,7 +99,7 @@ def test_rest_preflight_refused_when_options_has_an_authorizer(aws: lab.Session,
     function = f"arn:aws:lambda:{REGION}:123456789012:function:never-called"
     auth_id = apig.create_authorizer(
         restApiId=api_id, name="token", type="TOKEN", identitySource="method.request.header.Authorization",
-        authorizerUri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function}/invocations")["id"]
+        authorizerUri=lambda_uri(function, REGION))["id"]
     apig.update_method(restApiId=api_id, resourceId=items, httpMethod="OPTIONS", patchOperations=[
         {"op": "replace", "path": "/authorizationType", "value": "CUSTOM"},
         {"op": "replace", "path": "/authorizerId", "value": auth_id}])

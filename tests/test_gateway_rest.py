@@ -12,6 +12,7 @@ import requests
 from gateway_support import ACCOUNT, REGION, lambda_function
 
 import lab_support as lab
+from lab_support.course.api_builders import lambda_uri
 from lab_support.embedded import apigateway as gateway
 
 DOORS = ("kernel", "loopback", "host")
@@ -55,7 +56,7 @@ def mock_method(apig: Any, api_id: str, resource: str, method: str, body_templat
 
 
 def invocation_uri(function_arn: str) -> str:
-    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    return lambda_uri(function_arn, REGION)
 
 
 def proxy_api(aws: lab.Session, function_arn: str, **api_kwargs: Any) -> str:

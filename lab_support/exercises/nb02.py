@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from lab_support.core.session import current
+from lab_support.course.api_builders import lambda_uri
 from lab_support.course.functions import BASIC_EXECUTION_POLICY, create_function
 from lab_support.course.resources import clear_permissions, execution_role, table
 from lab_support.exercises.registry import exercise
@@ -81,7 +82,7 @@ def prepare_02_1() -> str:
     # (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
     apigw.put_integration(
         restApiId=api_id, resourceId=hello["id"], httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{session.region}:lambda:path/2015-03-31/functions/{fn['FunctionArn']}/invocations",
+        uri=lambda_uri(fn["FunctionArn"], session.region),
     )
     apigw.create_deployment(restApiId=api_id, stageName=GREETER_STAGE)
     return api_id
