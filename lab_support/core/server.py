@@ -88,6 +88,10 @@ _QUERY_SERVICES = frozenset({"sts", "iam", "sns", "ec2", "cloudformation", "elas
                              "rds", "ses", "elasticache", "redshift", "sdb"})
 
 
+# What STS, IAM and the JSON services (and API Gateway's IAM authorization) say of a key they do not know.
+UNKNOWN_KEY_MESSAGE = "The security token included in the request is invalid."
+
+
 def access_key_of(environ: dict[str, Any]) -> tuple[str | None, str]:
     """The access key id a request is signed with (header or presigned URL) and its service, else ``(None, "")``."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
@@ -138,14 +142,13 @@ def unknown_key_response(environ: dict[str, Any], start_response: Callable[..., 
         content_type, code = "application/xml", ""
     elif service in _QUERY_SERVICES:
         code = "InvalidClientTokenId" if key else "MissingAuthenticationToken"
-        message = "The security token included in the request is invalid." if key else (
-            "Request is missing Authentication Token")
+        message = UNKNOWN_KEY_MESSAGE if key else "Request is missing Authentication Token"
         body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
                 f"<RequestId>{request_id}</RequestId></ErrorResponse>")
         content_type = "text/xml"
     else:
         code = "UnrecognizedClientException" if key else "MissingAuthenticationTokenException"
-        message = "The security token included in the request is invalid." if key else "Missing Authentication Token"
+        message = UNKNOWN_KEY_MESSAGE if key else "Missing Authentication Token"
         body = json.dumps({"__type": code, "message": message})
         content_type = "application/x-amz-json-1.1"
     data = body.encode()

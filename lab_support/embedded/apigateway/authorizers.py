@@ -38,8 +38,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from lab_support.core import clock, patching
+from lab_support.core.server import UNKNOWN_KEY_MESSAGE
 from lab_support.core.session import current
-from lab_support.embedded.apigateway import backends, payloads, rest, tokens
+from lab_support.embedded.apigateway import backends, http_api, payloads, rest, tokens
 from lab_support.embedded.apigateway.backends import IntegrationFailure, PayloadTooLarge, Timeout
 from lab_support.embedded.apigateway.common import REST_DEFAULT_TIMEOUT_MS
 from lab_support.embedded.apigateway.context import REST, GatewayError, HttpResponse, RequestContext
@@ -66,8 +67,8 @@ UNAUTHORIZED = "Unauthorized"
 # https://github.com/mhart/aws4/issues/33; header InvalidSignatureException: rpgreen/apigateway-generic-java-sdk#11).
 SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your AWS "
                       "Secret Access Key and signing method. Consult the service documentation for details.")
-# An access key API Gateway does not know (STS/IAM wording for UnrecognizedClientException).
-UNKNOWN_KEY = "The security token included in the request is invalid."
+# An access key API Gateway does not know: the same words as the embedded endpoint's (core.server).
+UNKNOWN_KEY = UNKNOWN_KEY_MESSAGE
 # IAM denial: {"Message":"User: <arn> is not authorized to perform: execute-api:Invoke on resource: <arn>"}
 # (capital "Message": https://github.com/ASFHyP3/hyp3/issues/2283, https://github.com/guardian/manage-frontend/pull/483;
 # " with an explicit deny" for an explicit one, as the resource-policy message on the knowledge-center page above).
@@ -77,7 +78,7 @@ IAM_DENIED = "User: {user} is not authorized to perform: execute-api:Invoke on r
 # errors 500 {"message":"Internal Server Error"}: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html).
 HTTP_UNAUTHORIZED = (401, {"message": "Unauthorized"})
 HTTP_FORBIDDEN = (403, {"message": "Forbidden"})
-HTTP_ERROR = (500, {"message": "Internal Server Error"})
+HTTP_ERROR = http_api.INTERNAL
 
 # Default authorizerResultTtlInSeconds of a REST authorizer: 300 s (API_CreateAuthorizer: "If it equals 0,
 # authorization caching is disabled. If it is greater than 0, API Gateway will cache authorizer responses. The
