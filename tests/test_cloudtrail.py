@@ -9,11 +9,10 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import requests
-from gateway_support import ACCOUNT, REGION, lambda_function
+from gateway_support import ACCOUNT, REGION, lambda_function, proxy_api
 
 import lab_support as lab
 from lab_support.core import clock
-from lab_support.course.api_builders import lambda_uri
 
 CODE = "def handler(event, context):\n    return {'statusCode': 200, 'body': 'hi'}\n"
 
@@ -27,17 +26,7 @@ def _by(key: str, value: str) -> list[dict[str, str]]:
 
 
 def _build(aws: lab.Session) -> str:
-    lambda_function(aws, "ct-fn", CODE)
-    apig = aws.client("apigateway")
-    api_id = apig.create_rest_api(name="trail")["id"]
-    root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
-    apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
-                         uri=lambda_uri(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ct-fn", REGION))
-    apig.create_deployment(restApiId=api_id, stageName="dev")
-    apig.update_stage(restApiId=api_id, stageName="dev",
-                      patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])
-    return str(api_id)
+    return proxy_api(aws, "trail", lambda_function(aws, "ct-fn", CODE), "dev", traced=True)
 
 
 def test_management_calls_are_recorded_and_data_calls_are_not(aws: lab.Session) -> None:

@@ -7,11 +7,10 @@ import json
 from typing import Any
 
 import requests
-from gateway_support import ACCOUNT, REGION, lambda_function
+from gateway_support import REGION, lambda_function, proxy_api
 
 import lab_support as lab
 from lab_support.core import clock
-from lab_support.course.api_builders import lambda_uri
 from lab_support.course.service_map import plot_service_map, service_map
 
 CODE = ("import json, os\n"
@@ -21,18 +20,7 @@ CODE = ("import json, os\n"
 
 
 def _api(aws: lab.Session, *, traced: bool = True) -> str:
-    lambda_function(aws, "xr-fn", CODE)
-    apig = aws.client("apigateway")
-    api_id = apig.create_rest_api(name="shop")["id"]
-    root = apig.get_resources(restApiId=api_id)["items"][0]["id"]
-    apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
-    apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
-                         uri=lambda_uri(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:xr-fn", REGION))
-    apig.create_deployment(restApiId=api_id, stageName="prod")
-    if traced:
-        apig.update_stage(restApiId=api_id, stageName="prod",
-                          patchOperations=[{"op": "replace", "path": "/tracingEnabled", "value": "true"}])
-    return str(api_id)
+    return proxy_api(aws, "shop", lambda_function(aws, "xr-fn", CODE), "prod", traced=traced)
 
 
 def _window() -> dict[str, Any]:
