@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import operator as op
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -163,6 +164,10 @@ def _to_bool(value: Any) -> bool | None:
     return True if text == "true" else False if text == "false" else None
 
 
+_ORDER_COMPARISONS = {"Equals": op.eq, "LessThan": op.lt, "LessThanEquals": op.le,
+                      "GreaterThan": op.gt, "GreaterThanEquals": op.ge}
+
+
 def _compare(base: str, expected: Any, actual: Any) -> bool:
     """One policy value against one context value, for a base operator (no Not, no IfExists)."""
     if base == "StringEquals":
@@ -173,28 +178,11 @@ def _compare(base: str, expected: Any, actual: Any) -> bool:
         return _like(str(expected), str(actual))
     if base in ("ArnEquals", "ArnLike"):
         return arn_matches(str(expected), str(actual))
-    if base.startswith("Numeric"):
-        a, e = _to_number(actual), _to_number(expected)
-        if a is None or e is None:
-            return False
-        return {
-            "NumericEquals": a == e,
-            "NumericLessThan": a < e,
-            "NumericLessThanEquals": a <= e,
-            "NumericGreaterThan": a > e,
-            "NumericGreaterThanEquals": a >= e,
-        }.get(base, False)
-    if base.startswith("Date"):
-        da, de = _to_date(actual), _to_date(expected)
-        if da is None or de is None:
-            return False
-        return {
-            "DateEquals": da == de,
-            "DateLessThan": da < de,
-            "DateLessThanEquals": da <= de,
-            "DateGreaterThan": da > de,
-            "DateGreaterThanEquals": da >= de,
-        }.get(base, False)
+    for prefix, convert in (("Numeric", _to_number), ("Date", _to_date)):
+        if base.startswith(prefix):  # NumericLessThan, DateGreaterThanEquals…: one comparison after converting
+            a, e = convert(actual), convert(expected)
+            compare = _ORDER_COMPARISONS.get(base[len(prefix):])
+            return a is not None and e is not None and compare is not None and bool(compare(a, e))
     if base == "Bool":
         return _to_bool(actual) is not None and _to_bool(actual) == _to_bool(expected)
     if base == "IpAddress":
