@@ -25,8 +25,9 @@ Public API (each documented where it is defined):
 * HTTP (notebook 01): :func:`start_notes_service`, :func:`stop_notes_service`, :class:`NotesService`,
   :func:`curl_line`, :func:`show`, :func:`send`, :func:`request_builder`,
   :func:`notes_collection`, :func:`write_collection`
-* teaching: :func:`check` (exercise self-checks), :func:`use_course_style` (figures),
-  :func:`check_environment`
+* teaching: :func:`check` and :func:`hint` (exercise self-checks, hints one at a time), the
+  ``%%lambda_handler`` cell magic and :func:`handler_code` (handlers in highlighted cells),
+  :func:`use_course_style` (figures), :func:`check_environment`
 
 The package has four layers (docs/SEAMS.md draws them):
 
@@ -66,6 +67,8 @@ from lab_support.course import api_builders, endpoint_types, lambda_output, open
 from lab_support.course.envcheck import check_environment
 from lab_support.course.figures import use_course_style
 from lab_support.course.functions import create_function, lambda_zip
+from lab_support.course.handlers import handler_code
+from lab_support.course.handlers import register_magic as _register_magic
 from lab_support.course.http import curl_line, request_builder, send, show
 from lab_support.course.postman import notes_collection, write_collection
 from lab_support.course.services import inventory as _inventory
@@ -79,7 +82,7 @@ from lab_support.embedded import iam as _iam
 from lab_support.embedded import lambda_ as _lambda
 from lab_support.embedded.apigateway import private_endpoints as _private_endpoints
 from lab_support.embedded.apigateway import xray as _xray
-from lab_support.exercises import check
+from lab_support.exercises import check, hint
 
 # What attaches to every embedded session, in this order (the one place that states it). Order matters
 # where two extensions mount on the embedded server or wrap the same moto call: IAM's middleware first (it
@@ -98,6 +101,7 @@ EXTENSIONS: tuple[tuple[str, Extension], ...] = (
 )
 for _name, _install in EXTENSIONS:
     register_extension(_name, _install)
+_register_magic()  # %%lambda_handler, when imported in a notebook
 
 # AWS seconds per local second for AWS's fixed delays (async retries, visibility timeouts,
 # batching windows): 60 means one AWS minute lasts one second here. Read live by core/clock.py.
@@ -125,6 +129,8 @@ __all__ = [
     "endpoint_types",
     "event_sources",
     "explain",
+    "handler_code",
+    "hint",
     "lambda_output",
     "lambda_zip",
     "notes_collection",

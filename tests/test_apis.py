@@ -10,7 +10,7 @@ import requests
 
 import lab_support as lab
 from lab_support.core.errors import LabError
-from lab_support.course.http import RequestBuilder, curl_line, format_response, shell_quote
+from lab_support.course.http import RequestBuilder, curl_line, format_response, shell_quote, status_text
 from lab_support.course.services.notes import NotesService
 
 
@@ -21,7 +21,7 @@ def test_curl_line_shapes() -> None:
     assert curl_line("DELETE", url + "/1") == "curl -i -X DELETE 'http://127.0.0.1:8000/notes/1'"
     assert curl_line("POST", url, json={"title": "buy milk"}) == (
         "curl -i -X POST 'http://127.0.0.1:8000/notes' -H 'Content-Type: application/json' "
-        "-d '{\"title\": \"buy milk\"}'")
+        "--data-binary '{\"title\": \"buy milk\"}'")
     # a Content-Type given by the caller is not doubled
     line = curl_line("PUT", url, json={"a": 1}, headers={"content-type": "application/merge-patch+json"})
     assert line.count("-H") == 1 and "merge-patch" in line
@@ -73,7 +73,7 @@ def test_send_prints_curl_and_response(notes_service: NotesService, capsys: pyte
     assert "\n\nHTTP/1.1 201 Created\n" in out
     # a full URL needs no base; a raw malformed body goes out as is
     r = lab.send("POST", f"{notes_service.url}/notes", data="{oops", headers={"Content-Type": "application/json"})
-    assert r.status_code == 400 and "-d '{oops'" in capsys.readouterr().out
+    assert r.status_code == 400 and "--data-binary '{oops'" in capsys.readouterr().out
 
 
 def test_send_uses_the_running_service_and_explains_when_none(capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,3 +156,17 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+def test_show_cuts_long_values_and_full_prints_all(capsys: pytest.CaptureFixture[str]) -> None:
+    record = {f"key{i}": i for i in range(40)}
+    lab.show(record)
+    cut = capsys.readouterr().out.splitlines()
+    assert len(cut) == 16 and cut[-1] == "… 27 more lines (show it with full=True to see them all)"
+    lab.show(record, full=True)
+    assert len(capsys.readouterr().out.splitlines()) == 42
+
+
+def test_status_lines_use_the_rfc_reason_phrase() -> None:
+    assert status_text(201) == "201 Created" and status_text(502) == "502 Bad Gateway"
+    assert status_text(299) == "299"

@@ -32,7 +32,7 @@ def test_every_registered_exercise_has_a_solution() -> None:
 def test_solution_solves(exercise_id: str, code: str, aws: lab.Session) -> None:
     before = lab.check(exercise_id)
     assert not before.solved, "an exercise must start unsolved"
-    assert "not solved yet" in repr(before) and "hint:" in repr(before)
+    assert "not solved yet" in repr(before) and "💡 Hint 1 of" in repr(before)
     namespace: dict = {"lab": lab, "aws": aws}
     exec(compile(code, f"solutions:{exercise_id}", "exec"), namespace)
     result = namespace.get("result") or lab.check(exercise_id)

@@ -29,7 +29,9 @@ def build(src: Path) -> Path:
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,src//py:percent"
     for cell in nb.cells:
         cell.metadata.setdefault("slideshow", {"slide_type": "-"})
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    # coalesce_streams: one print-heavy cell stores one stream, not chunks (nbval compares them coalesced too)
+    NotebookClient(nb, timeout=300, kernel_name="python3", coalesce_streams=True,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     nb.metadata["language_info"] = {"name": "python"}  # no patch version: keeps diffs quiet
     out = NOTEBOOKS / (src.stem + ".ipynb")
     nbformat.write(nb, out)

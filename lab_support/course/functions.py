@@ -92,7 +92,7 @@ def default_handler(code: Any, module: str = "app") -> str:
     """``app.<function name>`` for a function, else ``app.handler``."""
     if callable(code) and getattr(code, "__name__", None):
         return f"{module}.{code.__name__}"
-    return f"{module}.handler"
+    return f"{module}.{getattr(code, 'function', 'handler')}"  # a %%lambda_handler cell may name its function
 
 
 def ensure_execution_role(session: Any, name: str = DEFAULT_ROLE_NAME) -> str:

@@ -1,10 +1,11 @@
 """Seeing HTTP calls: curl lines, a readable view of responses, and a request-builder widget.
 
 >>> print(curl_line("POST", "http://127.0.0.1:8000/notes", json={"title": "buy milk"}))
-curl -i -X POST 'http://127.0.0.1:8000/notes' -H 'Content-Type: application/json' -d '{"title": "buy milk"}'
+curl -i -X POST 'http://127.0.0.1:8000/notes' -H 'Content-Type: application/json' --data-binary '{"title": "buy milk"}'
 
 * :func:`curl_line`: the curl command that sends the same request (copy it into a terminal).
-* :func:`show`: print a response compactly: status line, the headers worth reading, the JSON body.
+* :func:`show`: print a response compactly (status line, the headers worth reading, the JSON body), or any
+  long value cut to its first lines (``full=True`` prints it all); :func:`status_text`: ``201 Created``.
 * :func:`send`: print the curl line, send the request with ``requests``, show the response.
 * :func:`request_builder`: a small Postman-like form (ipywidgets) inside the notebook.
 """
@@ -12,6 +13,7 @@ curl -i -X POST 'http://127.0.0.1:8000/notes' -H 'Content-Type: application/json
 from __future__ import annotations
 
 import json as _json
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -70,14 +72,16 @@ def curl_line(
     body = _body_text(json, data)
     if body is not None:
         # -d would read a file if the body started with "@"; --data-raw never does.
-        parts += ["--data-raw" if body.startswith("@") else "-d", shell_quote(body)]
+        # --data-binary sends the body byte for byte (-d strips newlines); unlike -d it never reads a file
+        # unless the body starts with "@", where --data-raw is the exact form.
+        parts += ["--data-raw" if body.startswith("@") else "--data-binary", shell_quote(body)]
     return " ".join(parts)
 
 
 def format_response(response: requests.Response, headers: tuple[str, ...] = INTERESTING_HEADERS) -> str:
     """The text :func:`show` prints: status line, chosen headers, blank line, body."""
     version = _HTTP_VERSIONS.get(getattr(response.raw, "version", 11), "HTTP/1.1")
-    lines = [f"{version} {response.status_code} {response.reason}"]
+    lines = [f"{version} {status_text(response.status_code)}"]
     for name in headers:
         if name in response.headers:
             lines.append(f"{name}: {response.headers[name]}")
@@ -99,13 +103,38 @@ def format_body(content: bytes, content_type: str = "") -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"… ({len(text) - MAX_TEXT} more characters)"
 
 
-def show(response: requests.Response, headers: tuple[str, ...] = INTERESTING_HEADERS) -> None:
-    """Print ``response`` compactly: status line with reason, the headers worth reading, the JSON body.
+def status_text(code: int) -> str:
+    """``"201 Created"``: the code with its reason phrase as RFC 9110 spells it, whatever the server sent."""
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
 
-    Only ``headers`` are shown (by default Content-Type, Location, Allow, Content-Length);
-    ``response.headers`` has them all.
+
+SHOWN_LINES = 15
+
+
+def show(value: Any, full: bool = False, *, headers: tuple[str, ...] = INTERESTING_HEADERS,
+         lines: int = SHOWN_LINES) -> None:
+    """Print ``value`` for reading: an HTTP response (status line, the headers worth reading, the body),
+    or any JSON-like value pretty-printed, or text.
+
+    Long values are cut after ``lines`` lines, saying how many more there are; ``full=True`` prints all of
+    it. For a response only ``headers`` are shown (by default Content-Type, Location, Allow,
+    Content-Length); ``response.headers`` has them all.
     """
-    print(format_response(response, headers))
+    if isinstance(value, requests.Response):
+        text = format_response(value, headers)
+    elif isinstance(value, str | bytes):
+        text = format_body(value.encode() if isinstance(value, str) else value)
+    else:
+        text = _json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    all_lines = text.split("\n")
+    if full or len(all_lines) <= lines:
+        print(text)
+        return
+    hidden = len(all_lines) - lines
+    print("\n".join(all_lines[:lines]) + f"\n… {hidden} more lines (show it with full=True to see them all)")
 
 
 def resolve_url(path_or_url: str, base_url: str | None = None) -> str:
@@ -229,7 +258,7 @@ class RequestBuilder:
             self.last_body = response.json() if response.content else None
         except ValueError:
             self.last_body = response.text
-        self.status.value = f"{response.status_code} {response.reason}"
+        self.status.value = status_text(response.status_code)
         self._print("$ " + self.last_curl + "\n\n" + format_response(response))
         return self.last_status
 

@@ -4,6 +4,14 @@ Each ``nbNN`` module holds that notebook's checks and, apart from them, the ``pr
 that build an exercise's starting point. Checks look at real state, never at the student's source.
 """
 
-from lab_support.exercises.registry import CheckResult, check, exercise
+from lab_support.exercises.registry import (
+    CheckResult,
+    Outcome,
+    check,
+    compare_prediction,
+    exercise,
+    hint,
+    judge_design,
+)
 
-__all__ = ["CheckResult", "check", "exercise"]
+__all__ = ["CheckResult", "Outcome", "check", "compare_prediction", "exercise", "hint", "judge_design"]
