@@ -141,3 +141,74 @@ def test_newman_runs_the_exported_collection(aws: lab.Session, tmp_path: Path) -
     failing = _newman(path, base_url)
     assert failing.returncode != 0
     assert "418" in failing.stdout
+
+
+# -- round trip: export with extensions → import → the same behaviour --------------------------------------
+ROUND_TRIP_ECHO = '''
+import json
+def handler(event, context):
+    return {"statusCode": 200, "body": json.dumps({"path": event["path"],
+                                                   "authorizer": event["requestContext"].get("authorizer")})}
+'''
+ROUND_TRIP_AUTHORIZER = '''
+def handler(event, context):
+    effect = "Allow" if event.get("authorizationToken") == "allow" else "Deny"
+    return {"principalId": "me", "context": {"tier": "gold"}, "policyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]}}
+'''
+
+
+def _behaviour(aws: lab.Session, api_id: str) -> list[Any]:
+    """What a client sees of the round-trip API (status codes and bodies)."""
+    import requests
+
+    def get(path: str, **headers: str) -> tuple[int, Any]:
+        resp = requests.get(aws.stage_url(api_id, "prod", path), headers=headers, timeout=30)
+        body = resp.json()
+        if isinstance(body, dict) and isinstance(body.get("authorizer"), dict):
+            body["authorizer"].pop("integrationLatency", None)  # the authorizer's own latency varies
+        return resp.status_code, body
+
+    return [get("pets"), get("pets/7"), get("items"), get("items", Authorization="deny"),
+            get("items", Authorization="allow"), get("metered"), get("metered", **{"x-api-key": "r" * 30})]
+
+
+def test_export_then_import_behaves_the_same(aws: lab.Session) -> None:
+    from gateway_support import lambda_function
+
+    from lab_support.course.api_builders import lambda_uri
+
+    ag = aws.client("apigateway")
+    api_id = _pets_api(aws)
+    echo = lambda_function(aws, "rt-echo", ROUND_TRIP_ECHO)
+    authorizer = lambda_function(aws, "rt-auth", ROUND_TRIP_AUTHORIZER)
+    root = ag.get_resources(restApiId=api_id)["items"][0]["id"]
+    auth_id = ag.create_authorizer(restApiId=api_id, name="token-auth", type="TOKEN",
+                                   authorizerUri=lambda_uri(authorizer), identitySource="method.request.header.Authorization",
+                                   authorizerResultTtlInSeconds=0)["id"]
+    for part, extra in (("items", {"authorizationType": "CUSTOM", "authorizerId": auth_id}),
+                        ("metered", {"authorizationType": "NONE", "apiKeyRequired": True})):
+        res = ag.create_resource(restApiId=api_id, parentId=root, pathPart=part)["id"]
+        ag.put_method(restApiId=api_id, resourceId=res, httpMethod="GET", **extra)
+        ag.put_integration(restApiId=api_id, resourceId=res, httpMethod="GET", type="AWS_PROXY",
+                           integrationHttpMethod="POST", uri=lambda_uri(echo))
+    ag.create_deployment(restApiId=api_id, stageName="prod")
+    key = ag.create_api_key(name="rt", enabled=True, value="r" * 30)["id"]
+
+    doc = export.openapi(api_id, "prod")
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    assert schemes["token-auth"]["x-amazon-apigateway-authorizer"]["type"] == "token"
+    assert doc["paths"]["/items"]["get"]["security"] == [{"token-auth": []}]
+    assert doc["paths"]["/metered"]["get"]["security"] == [{"api_key": []}]
+    assert doc["x-amazon-apigateway-api-key-source"] == "HEADER"
+
+    copy_id = ag.import_rest_api(body=json.dumps(doc))["id"]
+    ag.create_deployment(restApiId=copy_id, stageName="prod")
+    for each in (api_id, copy_id):
+        plan = ag.create_usage_plan(name=f"rt-{each}", apiStages=[{"apiId": each, "stage": "prod"}])["id"]
+        ag.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+    original, copied = _behaviour(aws, api_id), _behaviour(aws, copy_id)
+    assert copied == original
+    assert [status for status, _ in original] == [200, 200, 401, 403, 200, 403, 200]
+    assert original[4][1]["authorizer"]["tier"] == "gold"

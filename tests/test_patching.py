@@ -367,8 +367,10 @@ lab.stop()
 
 
 # What moto and Python themselves add to classes as they are used (not patches): moto's per-class instance
-# registry, created at the first instance, and the empty __annotations__ dict Python creates when asked for it.
-BOOKKEEPING = {"instances_tracked", "__annotations__"}
+# registry, created at the first instance, the empty __annotations__ dict Python creates when asked for it, and
+# the __slotnames__ list copyreg caches on a class the first time one of its objects is deep-copied (the gateway's
+# deployment snapshots deep-copy moto's Integration, a patched class).
+BOOKKEEPING = {"instances_tracked", "__annotations__", "__slotnames__"}
 
 
 def changed():

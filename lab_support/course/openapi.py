@@ -16,7 +16,15 @@ Every document is checked with ``openapi_spec_validator.validate`` before it is 
 ``baseUrl`` variable (the stage URL from ``aws.stage_url``), reusing the generic generator in
 :mod:`lab_support.course.postman`.
 
-Works for REST APIs (``apigateway``) and HTTP APIs (``apigatewayv2``); pass either id.
+Works for REST APIs (``apigateway``) and HTTP APIs (``apigatewayv2``); pass either id. REST exports carry API
+Gateway's extensions for what the API sets: ``security`` with ``components.securitySchemes`` (Lambda and Cognito
+authorizers as ``x-amazon-apigateway-authorizer``, the ``api_key`` scheme for ``apiKeyRequired``),
+``x-amazon-apigateway-api-key-source``, ``x-amazon-apigateway-binary-media-types`` and the request validators, so
+``apigateway.import_rest_api(body=json.dumps(doc))`` builds an API that behaves the same
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html).
+
+:func:`proxy_api_definition` goes the other way: it writes the definition of a Lambda-proxy REST API for
+``import_rest_api``, a plain boto3 call that runs the same against AWS.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any
 
 from lab_support.core.errors import LabError
 from lab_support.core.session import current
+from lab_support.course.api_builders import lambda_uri
 from lab_support.course.postman import Call, collection
 
 _PARAM_IN = {"path": "path", "querystring": "query", "header": "header"}
@@ -106,10 +115,18 @@ def _integration_extension(integration: dict[str, Any]) -> dict[str, Any]:
     return ext
 
 
-def _rest_operation(method: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+def _rest_operation(method: dict[str, Any], schemas: dict[str, Any], names: dict[str, str] | None = None,
+                    ) -> dict[str, Any]:
+    """One operation; ``names``: authorizer and request validator ids → their names (security, validator)."""
+    names = names or {}
     operation: dict[str, Any] = {}
     if method.get("operationName"):
         operation["operationId"] = method["operationName"]
+    security = _method_security(method, names)
+    if security:
+        operation["security"] = security
+    if method.get("requestValidatorId") in names:
+        operation["x-amazon-apigateway-request-validator"] = names[method["requestValidatorId"]]
     parameters = []
     for key, required in sorted((method.get("requestParameters") or {}).items()):
         parts = key.split(".", 3)  # method.request.{path|querystring|header}.{name}
@@ -149,6 +166,61 @@ def _rest_operation(method: dict[str, Any], schemas: dict[str, Any]) -> dict[str
     return operation
 
 
+# -- security and API-level extensions ---------------------------------------------------------------
+API_KEY_SCHEME = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+SIGV4_SCHEME = {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}
+
+
+def _method_security(method: dict[str, Any], names: dict[str, str]) -> list[dict[str, list[str]]]:
+    """``security`` of an operation: its authorizer (with scopes), ``sigv4`` for AWS_IAM, ``api_key``."""
+    security: list[dict[str, list[str]]] = []
+    if method.get("apiKeyRequired"):
+        security.append({"api_key": []})
+    kind = method.get("authorizationType") or "NONE"
+    if kind in ("CUSTOM", "COGNITO_USER_POOLS") and method.get("authorizerId") in names:
+        security.append({names[method["authorizerId"]]: list(method.get("authorizationScopes") or [])})
+    elif kind == "AWS_IAM":
+        security.append({"sigv4": []})
+    return security
+
+
+def _authorizer_scheme(authorizer: dict[str, Any]) -> dict[str, Any]:
+    """A security scheme with ``x-amazon-apigateway-authorizer``
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-authorizer.html)."""
+    kind = str(authorizer.get("type", "TOKEN"))
+    source = str(authorizer.get("identitySource") or "")
+    header = source.split(".", 3)[3] if source.startswith("method.request.header.") and "," not in source else "Unused"
+    extension: dict[str, Any] = {"type": kind.lower()}
+    for key in ("authorizerUri", "authorizerCredentials", "identitySource", "identityValidationExpression",
+                "authorizerResultTtlInSeconds", "providerARNs"):
+        if authorizer.get(key) not in (None, "", []):
+            extension[key] = authorizer[key]
+    return {"type": "apiKey", "name": header, "in": "header",
+            "x-amazon-apigateway-authtype": authorizer.get("authType") or (
+                "cognito_user_pools" if kind == "COGNITO_USER_POOLS" else "custom"),
+            "x-amazon-apigateway-authorizer": extension}
+
+
+def _rest_extensions(api: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """(document-level extensions, security schemes, authorizer/validator id → name) of a REST API."""
+    client = current().client("apigateway")
+    api_id = api["id"]
+    authorizers = client.get_authorizers(restApiId=api_id).get("items", [])
+    validators = client.get_request_validators(restApiId=api_id).get("items", [])
+    schemes = {a["name"]: _authorizer_scheme(a) for a in authorizers}
+    names = {a["id"]: a["name"] for a in authorizers} | {v["id"]: v["name"] for v in validators}
+    extensions: dict[str, Any] = {}
+    if api.get("apiKeySource"):
+        extensions["x-amazon-apigateway-api-key-source"] = api["apiKeySource"]
+    if api.get("binaryMediaTypes"):
+        extensions["x-amazon-apigateway-binary-media-types"] = list(api["binaryMediaTypes"])
+    if validators:
+        extensions["x-amazon-apigateway-request-validators"] = {
+            v["name"]: {"validateRequestBody": bool(v.get("validateRequestBody")),
+                        "validateRequestParameters": bool(v.get("validateRequestParameters"))} for v in validators}
+    return extensions, schemes, names
+
+
 def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
     aws = current()
     client = aws.client("apigateway")
@@ -160,6 +232,7 @@ def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
                        f"deploy it first: apigateway.create_deployment(restApiId={api_id!r}, stageName={stage!r}).")\
             from None
     schemas = _models(api_id)
+    extensions, schemes, names = _rest_extensions(api)
     paths: dict[str, Any] = {}
     for resource in sorted(client.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"],
                            key=lambda r: r["path"]):
@@ -170,7 +243,12 @@ def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
             if "methodIntegration" not in method and "httpMethod" not in method:
                 method = client.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=http_method)
             key = "x-amazon-apigateway-any-method" if http_method == "ANY" else http_method.lower()
-            item[key] = _rest_operation(method, schemas)
+            item[key] = _rest_operation(method, schemas, names)
+            for requirement in item[key].get("security", []):
+                if "api_key" in requirement:
+                    schemes["api_key"] = API_KEY_SCHEME
+                if "sigv4" in requirement:
+                    schemes["sigv4"] = SIGV4_SCHEME
         if item:
             paths[resource["path"]] = item
     doc: dict[str, Any] = {
@@ -179,9 +257,60 @@ def _rest_openapi(api: dict[str, Any], stage: str) -> dict[str, Any]:
         "servers": [{"url": aws.stage_url(api_id, stage).rstrip("/")}],
         "paths": paths,
         "components": {"schemas": schemas},
+        **extensions,
     }
+    if schemes:
+        doc["components"]["securitySchemes"] = schemes
     if api.get("description"):
         doc["info"]["description"] = api["description"]
+    return doc
+
+
+# -- definitions to import -------------------------------------------------------------------------
+def proxy_api_definition(routes: dict[str, str], *, title: str, description: str | None = None,
+                         endpoint_type: str | None = None) -> dict[str, Any]:
+    """An OpenAPI 3.0.1 definition of a REST API whose routes are Lambda proxy integrations, for ``import_rest_api``.
+
+    ``routes`` maps ``"GET /hello"`` (or ``"/hello"`` for any method, ``x-amazon-apigateway-any-method``) to a
+    function ARN; each becomes an ``aws_proxy`` integration (``httpMethod: POST``, the ``…/invocations`` URI of
+    :func:`lab_support.course.api_builders.lambda_uri`). ``endpoint_type`` (``"REGIONAL"``…) goes into
+    ``x-amazon-apigateway-endpoint-configuration``. The notebook then makes the plain boto3 calls, which run the
+    same against AWS::
+
+        definition = proxy_api_definition({"GET /hello": fn_arn}, title="nb-hello")
+        api_id = apigw.import_rest_api(body=json.dumps(definition))["id"]
+        apigw.create_deployment(restApiId=api_id, stageName="dev")
+
+    The functions still need a resource-based permission for ``apigateway.amazonaws.com``
+    (:func:`lab_support.course.api_builders.allow_api_gateway`). Extension format:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration.html;
+    importing: https://docs.aws.amazon.com/apigateway/latest/developerguide/import-edge-optimized-api.html.
+    """
+    paths: dict[str, Any] = {}
+    for route, function_arn in routes.items():
+        verb, _, path = route.strip().rpartition(" ")
+        if not path.startswith("/"):
+            raise LabError(f"Route {route!r} has no path.", "write routes as 'GET /hello' or '/hello' (any method).")
+        key = verb.lower() if verb and verb.upper() != "ANY" else "x-amazon-apigateway-any-method"
+        if key != "x-amazon-apigateway-any-method" and key not in _HTTP_METHODS:
+            raise LabError(f"Route {route!r}: {verb!r} is not an HTTP method.", "use GET, POST, PUT, DELETE, PATCH, ...")
+        operation: dict[str, Any] = {
+            "responses": {"default": {"description": "the function's response (Lambda proxy integration)"}},
+            "x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST",
+                                                "uri": lambda_uri(function_arn),
+                                                "passthroughBehavior": "when_no_match"},
+        }
+        params = [{"name": name.rstrip("+"), "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{([^}]+)\}", path)]
+        if params:
+            operation["parameters"] = params
+        paths.setdefault(path, {})[key] = operation
+    info: dict[str, Any] = {"title": title, "version": "1.0"}
+    if description:
+        info["description"] = description
+    doc: dict[str, Any] = {"openapi": "3.0.1", "info": info, "paths": paths}
+    if endpoint_type:
+        doc["x-amazon-apigateway-endpoint-configuration"] = {"types": [endpoint_type.upper()]}
     return doc
 
 

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from werkzeug.datastructures import Headers
 
-from lab_support.embedded.apigateway import backends, payloads, rest
+from lab_support.embedded.apigateway import backends, payloads, rest, vpc_links
 from lab_support.embedded.apigateway.backends import IntegrationFailure
 from lab_support.embedded.apigateway.common import substitute_stage_variables
 from lab_support.embedded.apigateway.context import CONFIG, HTTP, REST, RequestContext
@@ -270,11 +270,14 @@ def _overwrite_path(integration: Any, url: str, ctx: RequestContext) -> str:
 
 class _VpcLink:
     """Private integrations: the URI names a private load balancer (or Cloud Map service) reached through a
-    VPC link; here the local server registered for it (:func:`.backends.register_private_backend`) stands in."""
+    VPC link; here the local server registered for it (:func:`.backends.register_private_backend`) stands in.
+    REST APIs: a V1 link (legacy, an NLB) or a V2 link with the integration's ``integrationTarget`` (an ALB or NLB),
+    see :mod:`.vpc_links`."""
 
     def endpoint(self, ctx: RequestContext, url: str) -> str:
         if ctx.kind == REST:
-            return backends.resolve_private(url, rest.vpc_keys(ctx))
+            return backends.resolve_private(url, vpc_links.backend_keys(ctx.integration, ctx.stage_variables,
+                                                                         ctx.account_id, ctx.region))
         # HTTP APIs: the URI is a listener or service ARN; the request path is kept.
         integration = ctx.integration
         keys = [k for k in (integration.connection_id, integration.integration_uri) if k]

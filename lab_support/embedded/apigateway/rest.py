@@ -18,7 +18,6 @@ from werkzeug.datastructures import Headers
 
 from lab_support.embedded.apigateway import backends, vtl
 from lab_support.embedded.apigateway.backends import IntegrationFailure
-from lab_support.embedded.apigateway.common import substitute_stage_variables
 from lab_support.embedded.apigateway.context import HttpResponse, RequestContext
 
 # Gateway response types: default status and message.
@@ -346,26 +345,6 @@ def http_url(ctx: RequestContext, uri: str) -> str:
         return uri
     values = {**ctx.path_params, **mapped(ctx, "path")}
     return re.sub(r"\{([^}+]+)\+?\}", lambda m: values.get(m.group(1), m.group(0)), uri)
-
-
-def vpc_keys(ctx: RequestContext) -> list[str]:
-    """Keys under which a private backend may be registered: VPC link ids and their target ARNs.
-
-    moto 5.2.5 does not store an integration's ``connectionId``, so every VPC link of the
-    account is a candidate (deliberate difference: AWS uses only the integration's link).
-    """
-    link_id = substitute_stage_variables(getattr(ctx.integration, "connection_id", None), ctx.stage_variables)
-    keys: list[str] = []
-    try:
-        from moto.apigateway.models import apigateway_backends
-
-        links = apigateway_backends[ctx.account_id][ctx.region].vpc_links
-        for lid, link in links.items():
-            if link_id in (None, lid):
-                keys += [lid, *list(getattr(link, "target_arns", None) or [])]
-    except Exception:
-        pass
-    return keys
 
 
 def map_request(ctx: RequestContext) -> tuple[str | None, int]:
