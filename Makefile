@@ -1,12 +1,13 @@
 # Two commands do all the set-up (see README.md):
 #   make lab    install everything into .venv and open the course in JupyterLab
 #   make test   install everything and run the whole test suite (what CI runs)
+#   make site   build the course as a static website in _site/ (tests/test_site.py builds it too)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install notebooks bench lint serve clean
+.PHONY: lab test install notebooks site bench lint serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -34,6 +35,9 @@ test: install node_modules/.installed
 
 notebooks: install
 	$(BIN)/python tools/build_notebooks.py
+
+site: install node_modules/.installed
+	$(BIN)/python tools/build_site.py
 
 bench: install
 	$(BIN)/python bench/run_all.py

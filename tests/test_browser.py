@@ -18,16 +18,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser_support import launch, needs_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 TOKEN = "course-browser-test"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"),
-]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 
 def _free_port() -> int:
@@ -110,22 +107,13 @@ def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) 
     )
 
 
-def _launch(p):  # type: ignore[no-untyped-def]
-    return p.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"],
-    )
-
-
 @pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(jupyterlab: str, name: str) -> None:
     """Run all in a real JupyterLab: every cell runs, none fails, the exercise checks answer."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = _launch(p)
+        browser = launch(p)
         page = browser.new_page()
         _open_and_run_all(page, jupyterlab, name)
         text = page.locator(".jp-Notebook").inner_text()
@@ -149,7 +137,7 @@ def test_request_builder_sends_from_the_browser(jupyterlab: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = _launch(p)
+        browser = launch(p)
         page = browser.new_page()
         _open_and_run_all(page, jupyterlab, "01_what_is_an_api.ipynb", but_cleanup=True)
         # The notebook's own cells leave the form on a broken body: first show that, then a GET.
@@ -178,7 +166,7 @@ def test_notebook_presents_as_slides(jupyterlab: str, name: str) -> None:
     cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
     slides = sum(1 for c in cells if c["metadata"]["slideshow"]["slide_type"] == "slide")
     with sync_playwright() as p:
-        browser = _launch(p)
+        browser = launch(p)
         page = browser.new_page()
         page.goto(f"{jupyterlab}/rise/{name}?token={TOKEN}")
         page.wait_for_function(
