@@ -12,8 +12,11 @@ backend (moto, in this process, no account and no network) unless
 
 Public API (each documented where it is defined):
 
-* lifecycle: :func:`start`, :func:`stop`, :func:`reset`, :func:`current`, :func:`cleanup`,
-  :class:`Session` (clients, ``stage_url``, ``child_env``, ``track``)
+* lifecycle: :func:`start`, :func:`stop`, :func:`reset`, :func:`current`, :func:`cleanup`, :func:`leftovers`,
+  :class:`Session` (clients, ``stage_url``, ``child_env``, ``track``, ``unique_name``, ``run_id``)
+* real account (``LAB_BACKEND=aws``): :data:`SUPPORTED_REGIONS`, :func:`costs` and :func:`cost_notice` (cost
+  stated first, from ``data/pricing.json``), :func:`skip_on_aws` (:class:`SkippedOnAWS`), :func:`until` and
+  :func:`retrying` (bounded waits for eventual consistency, :class:`StillWaiting`)
 * tags: :func:`tags`, :func:`tag_list`
 * errors: :func:`explain` (the fix behind a wrapped error), :class:`LabError`
 * Lambda: :func:`create_function`, :func:`lambda_zip`, :func:`wait_idle`, :data:`time_scale`,
@@ -59,10 +62,23 @@ def _require(*modules: str) -> None:
 _require("boto3", "moto", "requests", "werkzeug", "flask")
 
 # ruff: noqa: E402  (the imports below come after the dependency check on purpose)
+from lab_support.core.costs import SkippedOnAWS, cost_notice, costs, skip_on_aws
 from lab_support.core.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse, explain
 from lab_support.core.idle import wait_idle
-from lab_support.core.session import Extension, Session, cleanup, current, register_extension, reset, start, stop
-from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, tag_list, tags
+from lab_support.core.retry import StillWaiting, retrying, until
+from lab_support.core.session import (
+    SUPPORTED_REGIONS,
+    Extension,
+    Session,
+    cleanup,
+    current,
+    leftovers,
+    register_extension,
+    reset,
+    start,
+    stop,
+)
+from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, RUN_TAG_KEY, tag_list, tags
 from lab_support.course import api_builders, endpoint_types, lambda_output, openapi, postman, resources
 from lab_support.course.envcheck import check_environment
 from lab_support.course.figures import use_course_style
@@ -112,6 +128,8 @@ __version__ = "0.1.0"
 __all__ = [
     "COURSE_TAG_KEY",
     "COURSE_TAG_VALUE",
+    "RUN_TAG_KEY",
+    "SUPPORTED_REGIONS",
     "CredentialsMissing",
     "LabError",
     "NetworkGuardError",
@@ -119,10 +137,14 @@ __all__ = [
     "NotesService",
     "PortInUse",
     "Session",
+    "SkippedOnAWS",
+    "StillWaiting",
     "api_builders",
     "check",
     "check_environment",
     "cleanup",
+    "cost_notice",
+    "costs",
     "create_function",
     "curl_line",
     "current",
@@ -133,6 +155,7 @@ __all__ = [
     "hint",
     "lambda_output",
     "lambda_zip",
+    "leftovers",
     "notes_collection",
     "openapi",
     "postman",
@@ -140,8 +163,10 @@ __all__ = [
     "request_builder",
     "reset",
     "resources",
+    "retrying",
     "send",
     "show",
+    "skip_on_aws",
     "start",
     "start_notes_service",
     "stop",
@@ -149,6 +174,7 @@ __all__ = [
     "tag_list",
     "tags",
     "time_scale",
+    "until",
     "use_course_style",
     "wait_idle",
     "write_collection",

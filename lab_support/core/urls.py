@@ -35,6 +35,14 @@ def aws_websocket_url(api_id: str, region: str, stage: str, path: str = "") -> s
     return f"{url}/{path.lstrip('/')}" if path else url
 
 
+def endpoint_websocket_url(endpoint_url: str, api_id: str, stage: str, path: str = "") -> str:
+    """A WebSocket stage on an AWS-compatible endpoint: the loopback form with ``ws://`` (``wss://`` for an
+    ``https://`` endpoint): ``ws://{host}/restapis/{api_id}/{stage}/_user_request_/{path}``."""
+    scheme, _, rest = endpoint_url.partition("://")
+    ws = "wss" if scheme == "https" else "ws"
+    return local_stage_url(f"{ws}://{rest}", api_id, stage, path)
+
+
 # (api_id, stage, path, websocket) -> the local ws:// URL of a WebSocket API, or None (not one). The embedded
 # gateway registers one (core imports nothing above it, so it cannot ask the API's protocol itself).
 WebSocketResolver = Callable[[str, str, str, "bool | None"], "str | None"]

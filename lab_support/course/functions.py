@@ -1,21 +1,24 @@
 """Notebook helpers: package a handler written in a cell, create (or update) the function, through public APIs.
 
-Both work unchanged on a real account (``LAB_BACKEND=aws``): they only call IAM and Lambda APIs.
+Both work unchanged on a real account (``LAB_BACKEND=aws``): they only call IAM, Lambda and CloudWatch Logs APIs.
+A role Lambda cannot assume yet (IAM is eventually consistent) is waited for inside :func:`create_function`
+(:func:`lab_support.core.retry.retrying`, one ``⏳ waiting for AWS…`` line), never by a sleep in a cell.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
 import os
 import textwrap
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lab_support.core import retry, sweep
 from lab_support.core.errors import LabError
 from lab_support.core.session import current
 
@@ -114,11 +117,7 @@ def ensure_execution_role(session: Any, name: str = DEFAULT_ROLE_NAME) -> str:
         RoleName=name, PolicyName="AWSLambdaBasicExecutionRole", PolicyDocument=json.dumps(BASIC_EXECUTION_POLICY)
     )
 
-    def delete() -> None:
-        iam.delete_role_policy(RoleName=name, PolicyName="AWSLambdaBasicExecutionRole")
-        iam.delete_role(RoleName=name)
-
-    session.track(f"IAM role {name}", delete, once=True)
+    session.track(f"IAM role {name}", lambda: sweep.delete_role(iam, name), once=True)
     return arn
 
 
@@ -164,27 +163,33 @@ def create_function(
         client.update_function_code(FunctionName=name, ZipFile=package)
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         config = {k: v for k, v in kwargs.items() if k in _CONFIG_KEYS}
-        client.update_function_configuration(FunctionName=name, Handler=handler, Role=role_arn, **config)
+        retry.retrying(lambda: client.update_function_configuration(FunctionName=name, Handler=handler,
+                                                                    Role=role_arn, **config),
+                       retry_on=_role_not_ready, what=f"IAM to let Lambda assume the role of {name}")
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
         if publish:
             client.publish_version(FunctionName=name)
     else:
         tags = {**session.tags, **kwargs.pop("Tags", {})}
-        _create_with_retry(client, dict(FunctionName=name, Code={"ZipFile": package}, Handler=handler,
-                                        Role=role_arn, Tags=tags, **kwargs), real=session.backend != "moto")
+        params = dict(FunctionName=name, Code={"ZipFile": package}, Handler=handler, Role=role_arn, Tags=tags,
+                      **kwargs)
+        retry.retrying(lambda: client.create_function(**params), retry_on=_role_not_ready,
+                       what=f"IAM to let Lambda assume the role of {name}")
         client.get_waiter("function_active_v2").wait(FunctionName=name)
-    session.track(f"Lambda function {name}", lambda: client.delete_function(FunctionName=name), once=True)
+
+    def delete() -> None:
+        client.delete_function(FunctionName=name)
+        # Lambda's own log group (created on the first invocation; untagged, so the sweep needs the name)
+        logs = session.client("logs")
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            logs.delete_log_group(logGroupName=f"/aws/lambda/{name}")
+
+    session.track(f"Lambda function {name}", delete, once=True)
     return dict(client.get_function_configuration(FunctionName=name))
 
 
-def _create_with_retry(client: Any, params: dict[str, Any], *, real: bool) -> None:
-    """On a real account a new role takes a few seconds to be usable by Lambda (IAM is eventually consistent)."""
-    attempts = 10 if real else 1
-    for attempt in range(attempts):
-        try:
-            client.create_function(**params)
-            return
-        except client.exceptions.InvalidParameterValueException as err:
-            if "cannot be assumed" not in str(err) or attempt == attempts - 1:
-                raise
-            time.sleep(2)
+def _role_not_ready(err: Exception) -> bool:
+    """A role created (or changed) a moment ago that Lambda cannot assume *yet*: IAM is eventually consistent
+    (CreateFunction answers ``InvalidParameterValueException: The role defined for the function cannot be
+    assumed by Lambda.``, https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-deployment.html)."""
+    return retry.error_code(err) == "InvalidParameterValueException" and "cannot be assumed" in str(err)

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lab_support.core import retry, sweep
 from lab_support.core.errors import LabError
 from lab_support.core.session import current
 
@@ -74,14 +75,7 @@ def _managed_arn(iam: Any, partition: str, policy: str) -> str:
 
 def _delete_role(iam: Any, name: str) -> None:
     """Delete a role with its attached and inline policies (IAM refuses to delete a role that has any)."""
-    try:
-        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
-            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
-        for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
-        iam.delete_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        pass  # already gone
+    sweep.delete_role(iam, name)  # False when gone already: fine
 
 
 def execution_role(
@@ -186,21 +180,14 @@ def queue_depth(url: str) -> int:
 
 def _empty_and_delete_bucket(s3: Any, name: str) -> None:
     """Delete every object (and version), then the bucket: S3 refuses to delete a bucket that is not empty."""
-    try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-            if doomed:
-                s3.delete_objects(Bucket=name, Delete={"Objects": doomed, "Quiet": True})
-        s3.delete_bucket(Bucket=name)
-    except s3.exceptions.NoSuchBucket:
-        pass  # already gone
+    sweep.empty_and_delete_bucket(s3, name)  # False when gone already: fine
 
 
 def bucket(name: str) -> str:
     """Create the S3 bucket ``name`` unless this account has it already; returns the name.
 
-    Bucket names are global on AWS, so notebooks put the account id in them. Outside ``us-east-1`` the
+    Bucket names are global on AWS: name it ``aws.unique_name("nb02-uploads")`` (the account id on the embedded
+    backend, a short hash of account and Region on AWS), so it cannot collide with anyone's. Outside ``us-east-1`` the
     bucket is created in the session's Region (``LocationConstraint``). Re-runnable: an existing bucket is kept
     with its objects. A new bucket is tagged with the course tag; its deletion (objects first) is registered
     with ``aws.track``.
@@ -212,8 +199,12 @@ def bucket(name: str) -> str:
     try:
         s3.head_bucket(Bucket=name)
     except botocore.exceptions.ClientError as err:
+        if err.response["Error"]["Code"] in ("403", "AccessDenied"):
+            raise LabError(f"The S3 bucket name {name!r} belongs to another AWS account (bucket names are global).",
+                           "name the bucket with aws.unique_name(...), e.g. bucket(aws.unique_name('nb02-uploads')).") \
+                from None
         if err.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
-            raise  # 403: the name belongs to another account
+            raise
         extra = {} if session.region == "us-east-1" else {
             "CreateBucketConfiguration": {"LocationConstraint": session.region}}
         s3.create_bucket(Bucket=name, **extra)
@@ -300,9 +291,16 @@ def clear_mappings(function_name: str) -> int:
              for page in lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_name)
              for m in page["EventSourceMappings"]]
     for uuid in uuids:
-        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # deleted meanwhile
-            lam.delete_event_source_mapping(UUID=uuid)
+        _delete_mapping(lam, uuid)
     return len(uuids)
+
+
+def _delete_mapping(lam: Any, uuid: str) -> None:
+    """Delete a mapping; one still ``Creating`` or ``Updating`` (ResourceInUseException) is waited for."""
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # deleted meanwhile
+        retry.retrying(lambda: lam.delete_event_source_mapping(UUID=uuid),
+                       retry_on=lambda e: retry.error_code(e) == "ResourceInUseException",
+                       what=f"the event source mapping {uuid} to finish changing state")
 
 
 def track_mapping(mapping: Mapping[str, Any], label: str | None = None) -> Mapping[str, Any]:
@@ -319,8 +317,7 @@ def track_mapping(mapping: Mapping[str, Any], label: str | None = None) -> Mappi
     uuid = str(mapping["UUID"])
 
     def delete() -> None:
-        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # already gone
-            lam.delete_event_source_mapping(UUID=uuid)
+        _delete_mapping(lam, uuid)
 
     session.track(f"event source mapping {label + ' ' if label else ''}({uuid})", delete, once=True)
     return mapping
