@@ -46,4 +46,4 @@ serve: install
 	$(BIN)/python -m lab_support serve --port 4566
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache _site
