@@ -39,3 +39,12 @@ def test_magic_is_registered_in_ipython_and_the_code_deploys(aws: lab.Session) -
     lab.create_function("shout", code)
     answer = aws.client("lambda").invoke(FunctionName="shout", Payload=json.dumps({"text": "hi"}))
     assert json.loads(answer["Payload"].read()) == "HI"
+
+
+def test_a_long_handler_continues_in_the_next_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    lambda_handler("long_code", "def handler(event, context):\n    return helper(event)\n")
+    code = lambda_handler("long_code --append", "def helper(event):\n    return event\n")
+    assert "def handler" in code and "def helper" in code and code.function == "handler"
+    assert capsys.readouterr().out.splitlines()[-1] == "✔ long_code: 6 lines of Python with handler(event, context)"
+    with pytest.raises(ValueError, match="no %%lambda_handler nothing_code cell has run yet"):
+        lambda_handler("nothing_code --append", "x = 1\n")

@@ -14,8 +14,9 @@ and defines the handler function, then keeps the source in the notebook variable
 
     lab.create_function("nb02-greeter", greeter_code)
 
-``--handler NAME`` names a handler function other than ``handler``. ``import lab_support`` registers the magic
-when it runs inside IPython.
+``--handler NAME`` names a handler function other than ``handler``. A handler too long for one slide continues in
+the next cell with ``%%lambda_handler greeter_code --append`` (the source is the two cells together).
+``import lab_support`` registers the magic when it runs inside IPython.
 """
 
 from __future__ import annotations
@@ -71,9 +72,12 @@ def handler_code(name: str) -> HandlerCode:
 
 
 def lambda_handler(line: str, cell: str, namespace: dict[str, Any] | None = None) -> HandlerCode:
-    """The ``%%lambda_handler VARIABLE [--handler FUNCTION]`` cell magic (callable directly in tests)."""
+    """The ``%%lambda_handler VARIABLE [--handler FUNCTION] [--append]`` cell magic (callable directly in tests)."""
     words = line.split()
     function = "handler"
+    append = "--append" in words
+    if append:
+        words.remove("--append")
     if "--handler" in words:
         at = words.index("--handler")
         function = words[at + 1] if at + 1 < len(words) else ""
@@ -81,6 +85,11 @@ def lambda_handler(line: str, cell: str, namespace: dict[str, Any] | None = None
     if len(words) != 1 or not words[0].isidentifier() or not function.isidentifier():
         raise ValueError("usage: %%lambda_handler VARIABLE [--handler FUNCTION], e.g. %%lambda_handler greeter_code")
     name = words[0]
+    if append:
+        before = _SOURCES.get(name)
+        if before is None:
+            raise ValueError(f"--append continues a handler, but no %%lambda_handler {name} cell has run yet")
+        cell, function = before.rstrip("\n") + "\n\n\n" + cell, before.function
     code = HandlerCode(cell, function)
     _SOURCES[name] = code
     if namespace is not None:
