@@ -276,7 +276,13 @@ def test_aws_integrations_sqs_dynamodb_kinesis(aws: lab.Session) -> None:
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
     kinesis.create_stream(StreamName="clicks", ShardCount=1)
     apig, api_id, root = new_api(aws)
-    role = f"arn:aws:iam::{ACCOUNT}:role/apigw"
+    # The integration role API Gateway assumes: it trusts apigateway.amazonaws.com and may call the three services.
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="apigw", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="apigw", PolicyName="services", PolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage", "dynamodb:PutItem", "dynamodb:GetItem",
+                                                     "kinesis:PutRecord"], "Resource": "*"}]}))
 
     def aws_method(part: str, method: str, uri: str, template: str, response: str, **extra: Any) -> None:
         res = add(apig, api_id, root, part)

@@ -19,7 +19,10 @@ from lab_support.core.guard import is_loopback
 from lab_support.core.session import current
 from lab_support.embedded import lambda_ as runtime
 from lab_support.embedded.apigateway.context import CONFIG
+from lab_support.embedded.iam import credentials_for_role
+from lab_support.embedded.iam.policy import Decision, resource_policy_decision
 from lab_support.embedded.lambda_.limits import SYNC_REQUEST_LIMIT
+from lab_support.embedded.moto_state import sqs_queue_by_arn
 
 T = TypeVar("T")
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="lab-gateway")
@@ -212,16 +215,112 @@ _AWS_URI = re.compile(
 )
 
 
+# -- who signs an AWS integration's request ----------------------------------------------------------
+# API Gateway assumes the integration's `credentials` role and calls the service with it: the role must trust
+# apigateway.amazonaws.com and allow the action (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+# integrating-api-with-aws-services-sqs.html; https://repost.aws/knowledge-center/api-gateway-rest-api-sqs-errors,
+# "Create an IAM role ... attach an Amazon SQS policy with a SendMessage permission", "For Execution role, enter the
+# ARN of the IAM role"). `credentials` options (https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html):
+# a role ARN; `arn:aws:iam::*:user/*` for the caller's own identity; null for "resource-based permissions on
+# supported AWS services".
+CALLER_CREDENTIALS = "arn:aws:iam::*:user/*"
+#: The execution-log line when API Gateway cannot assume the role (missing role, or a trust policy without
+#: apigateway.amazonaws.com). Not on an AWS documentation page: it is the line AWS writes in execution logs, as
+#: quoted in public bug reports and tutorials; the client gets 500 {"message": "Internal server error"}.
+ASSUME_ROLE_FAILED = ("Execution failed due to configuration error: API Gateway does not have permission to assume "
+                      "the provided role {role}")
+#: The role session API Gateway's calls run as (``assumed-role/{role}/BackplaneAssumeRoleSession``): seen in the
+#: ``SenderId`` of SQS messages and in CloudTrail records of API Gateway integrations; not documented either.
+ROLE_SESSION_NAME = "BackplaneAssumeRoleSession"
+#: SQS's AccessDenied message ("How do I troubleshoot AccessDenied ... errors on Amazon SQS API calls?",
+#: https://repost.aws/knowledge-center/sqs-accessdenied-errors; the SQS developer guide's "Troubleshoot an access
+#: denied error in Amazon SQS").
+SQS_ACCESS_DENIED = "Access to the resource https://sqs.{region}.amazonaws.com/ is denied."
+_ROLE_KEYS: dict[str, str] = {}  # role ARN -> the access key issued for API Gateway's session of it
+
+
+def _role_trusts_api_gateway(role_arn: str, account_id: str) -> bool:
+    """The role exists and its trust policy lets ``apigateway.amazonaws.com`` call ``sts:AssumeRole`` (the one
+    evaluator, :mod:`lab_support.embedded.iam.policy`)."""
+    from moto.iam.models import iam_backends
+
+    partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"
+    try:
+        role = iam_backends[account_id][partition].get_role_by_arn(role_arn)
+        decision = resource_policy_decision(role.assume_role_policy_document, principal="apigateway.amazonaws.com",
+                                            action="sts:AssumeRole", resource=role_arn)
+    except Exception:  # no such role (NoSuchEntity), or a document IAM would not have stored
+        return False
+    return decision is Decision.ALLOW
+
+
+def integration_key(credentials: str | None, account_id: str) -> str:
+    """The access key an ``AWS`` integration's request is signed with.
+
+    A role: a session of it (:func:`lab_support.embedded.iam.credentials_for_role`), so the embedded endpoint
+    evaluates the role's identity policies and answers the service's own AccessDenied when they do not allow the
+    action; :class:`IntegrationFailure` (500) when the role cannot be assumed. No credentials: the kernel's key
+    (resource-based permissions are checked before, by :func:`resource_based_denial`).
+    """
+    if not credentials:
+        return current().credentials.get("AWS_ACCESS_KEY_ID", "")  # the session's key: its endpoint trusts no other
+    if credentials == CALLER_CREDENTIALS:
+        raise IntegrationFailure("Execution failed due to configuration error: the caller's credentials "
+                                 f"({CALLER_CREDENTIALS}) are not passed through by the local gateway; use a role")
+    if not _role_trusts_api_gateway(credentials, account_id):
+        raise IntegrationFailure(ASSUME_ROLE_FAILED.format(role=credentials))
+    key = _ROLE_KEYS.get(credentials)
+    if key is None:
+        key = _ROLE_KEYS[credentials] = credentials_for_role(credentials, session_name=ROLE_SESSION_NAME)[
+            "AWS_ACCESS_KEY_ID"]
+    return key
+
+
+def resource_based_denial(service: str, region: str, kind: str, rest: str, body: bytes, *, account_id: str,
+                          source_arn: str) -> HttpResult | None:
+    """An integration without ``credentials`` relies on the target's resource-based policy. SQS: the queue policy
+    must allow ``apigateway.amazonaws.com`` the action (the one evaluator), else SQS's AccessDenied (403).
+
+    Deliberate difference: other services are called with the kernel's credentials when no role is given.
+    """
+    if service != "sqs" or kind != "path":
+        return None
+    account, _, queue = rest.partition("/")
+    queue_arn = f"arn:aws:sqs:{region}:{account}:{queue.split('/')[0]}"
+    form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    action = "sqs:" + (form.get("Action") or ["SendMessage"])[0]
+    found = sqs_queue_by_arn(queue_arn)
+    policy = getattr(found, "policy", None)
+    if policy:
+        try:
+            decision = resource_policy_decision(policy, principal="apigateway.amazonaws.com", action=action,
+                                                resource=queue_arn, source_arn=source_arn, source_account=account_id)
+        except ValueError:
+            decision = Decision.IMPLICIT_DENY
+        if decision is Decision.ALLOW:
+            return None
+    return HttpResult(403, [("Content-Type", "text/xml")], _sqs_error("AccessDenied", SQS_ACCESS_DENIED.format(region=region)))
+
+
+def _sqs_error(code: str, message: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    return (f'<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{escape(message)}</Message><Detail/></Error>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>").encode()
+
+
 def aws_service_call(uri: str, http_method: str, headers: list[tuple[str, str]], body: bytes, *,
-                     endpoint_url: str, timeout_ms: int) -> HttpResult:
+                     endpoint_url: str, timeout_ms: int, credentials: str | None = None, account_id: str = "",
+                     source_arn: str = "") -> HttpResult:
     """Call an AWS service the way an ``AWS`` integration does, on the embedded endpoint.
 
     ``arn:aws:apigateway:{region}:{service}:path/{path}`` sends ``{http_method} /{path}``;
     ``...:action/{Action}`` calls the API action (``X-Amz-Target`` for JSON services, a query
     ``Action=`` for the others). The request goes to the embedded AWS over loopback HTTP with the
-    service's host name, exactly the request API Gateway would sign and send.
-    Deliberate difference: the integration's ``credentials`` role is not assumed (calls run with
-    the kernel's credentials).
+    service's host name, signed as API Gateway signs it: with a session of the integration's ``credentials``
+    role (:func:`integration_key`), or relying on the target's resource policy (:func:`resource_based_denial`).
+    A denial is the service's own error response, which the integration responses then map (selection by status).
     """
     import requests
 
@@ -229,10 +328,15 @@ def aws_service_call(uri: str, http_method: str, headers: list[tuple[str, str]],
     if not m:
         raise IntegrationFailure(f"Execution failed due to configuration error: cannot parse AWS integration URI {uri!r}")
     region, service, kind, rest = m.group("region"), m.group("service"), m.group("kind"), m.group("rest")
+    account_id = account_id or CONFIG.account_id
+    if not credentials:
+        denied = resource_based_denial(service, region, kind, rest, body, account_id=account_id, source_arn=source_arn)
+        if denied is not None:
+            return denied
+    key_id = integration_key(credentials, account_id)
     host = f"{service}.{region}.amazonaws.com"
     send = {k: v for k, v in headers if k.lower() not in _HOP_BY_HOP}
     send["Host"] = host
-    key_id = current().credentials.get("AWS_ACCESS_KEY_ID", "")  # the session's key: its endpoint trusts no other
     send["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={key_id}/20200101/{region}/{service}/aws4_request, "
                              "SignedHeaders=host, Signature=0")
     url = endpoint_url.rstrip("/") + "/"

@@ -152,7 +152,11 @@ class AwsIntegration(Integration):
     """``AWS`` (non-proxy): a Lambda function called with the mapped body, or another AWS service's API.
 
     Lambda: the integration responses' ``selectionPattern`` is matched against the function's
-    ``errorMessage``; services (SQS, DynamoDB, Kinesis ...): against the status code.
+    ``errorMessage``; services (SQS, DynamoDB, Kinesis ...): against the status code. Services are called as the
+    integration's ``credentials`` role (:func:`.backends.integration_key`): a denial is the service's own error
+    (e.g. SQS's 403 AccessDenied), mapped like any answer; a role API Gateway cannot assume is a 500.
+    Deliberate difference: a Lambda function behind ``AWS`` is invoked through its resource policy even when the
+    integration names a role.
     """
 
     def invoke(self, ctx: RequestContext) -> IntegrationResult:
@@ -179,7 +183,9 @@ class AwsIntegration(Integration):
         headers = list(rest.mapped(ctx, "header").items())
         ctx.exec_log.info(f"Endpoint request URI: {uri}")
         res = backends.aws_service_call(uri, ctx.integration.http_method, headers, ctx.integration_request.body.encode(),
-                                        endpoint_url=CONFIG.endpoint_url, timeout_ms=ctx.timeout_ms)
+                                        endpoint_url=CONFIG.endpoint_url, timeout_ms=ctx.timeout_ms,
+                                        credentials=ctx.integration.credentials, account_id=ctx.account_id,
+                                        source_arn=_rest_source_arn(ctx))
         return IntegrationResult(res.status, res.headers, res.body, selector=str(res.status))
 
 

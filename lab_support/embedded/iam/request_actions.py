@@ -215,10 +215,15 @@ def _logs(op: str, body: dict[str, Any], a: _Arns) -> list[Check]:
     return [Check(act, a.arn("logs", f"log-group:{group}:*"))]
 
 
-def _sqs(op: str, params: dict[str, Any], a: _Arns) -> list[Check]:
+def _sqs(op: str, params: dict[str, Any], a: _Arns, path: str = "/") -> list[Check]:
+    """The queue: ``QueueUrl``, ``QueueName``, or the request's path (a query request sent to the queue's URL,
+    ``POST /{account}/{queue}``, as API Gateway's SQS integrations send ``Action=SendMessage``)."""
     act = iam_action("sqs", op)
     if params.get("QueueUrl"):
         return [Check(act, a.queue_from_url(str(params["QueueUrl"])))]
+    segments = [p for p in path.split("/") if p]
+    if len(segments) == 2 and segments[0].isdigit():
+        return [Check(act, f"arn:{a.partition}:sqs:{a.region}:{segments[0]}:{segments[1]}")]
     if params.get("QueueName"):
         owner = params.get("QueueOwnerAWSAccountId") or a.account
         return [Check(act, f"arn:{a.partition}:sqs:{a.region}:{owner}:{params['QueueName']}")]
@@ -465,7 +470,7 @@ def describe(environ: dict[str, Any], body: bytes, *, service: str, region: str,
     elif service == "logs":
         checks = _logs(op, params, a)
     elif service == "sqs":
-        checks = _sqs(op, params, a)
+        checks = _sqs(op, params, a, environ.get("PATH_INFO", "/"))
     elif service == "sns":
         checks = _sns(op, params, a)
     elif service == "sts":
