@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import pytest
 import requests
 
 import lab_support as lab
@@ -81,3 +83,23 @@ def test_generator_is_general(notes_service: NotesService) -> None:
     assert [v["key"] for v in c["variable"]] == ["baseUrl", "stage", "first"]
     results = run_collection(c)
     assert [(r.status, r.passed) for r in results] == [(201, True), (200, False)]
+
+
+@pytest.mark.skipif(not postman.NEWMAN.exists() or shutil.which("node") is None,
+                    reason="newman is not installed (npm ci at the repository root installs it)")
+def test_run_newman_reports_what_newman_measured(notes_service: NotesService) -> None:
+    results = postman.run_newman(lab.notes_collection(), base_url=notes_service.url)
+    assert [(r.method, r.status) for r in results][:3] == [("GET", 200), ("POST", 201), ("GET", 200)]
+    assert all(r.passed for r in results) and results[2].url == f"{notes_service.url}/notes/1"
+    wrong = lab.notes_collection()
+    wrong["item"][0]["event"][0]["script"]["exec"] = ["pm.test('status', function () {",
+                                                      "    pm.response.to.have.status(418);", "});"]
+    first = postman.run_newman(wrong, base_url=notes_service.url)[0]
+    assert (first.status, first.expected_status, first.passed) == (200, 418, False)
+
+
+def test_run_newman_explains_a_missing_newman(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postman, "NEWMAN", postman.ROOT / "no-such-newman")
+    monkeypatch.setattr(postman.shutil, "which", lambda name: None)
+    with pytest.raises(lab.LabError, match=r"newman .* is not installed"):
+        postman.run_newman(lab.notes_collection())

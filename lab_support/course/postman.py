@@ -22,12 +22,17 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+
+from lab_support.core.errors import LabError
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -215,5 +220,45 @@ def run_collection(collection_dict: dict[str, Any], base_url: str | None = None,
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 variables[variable] = str(response.json()[json_field])
         results.append(Result(entry["name"], request["method"], url, response.status_code,
+                              int(expected[1]) if expected else None))
+    return results
+
+
+NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
+
+
+def run_newman(collection_dict: dict[str, Any], base_url: str | None = None, *, timeout: float = 120) -> list[Result]:
+    """Run the collection with **newman**, Postman's command-line runner (pinned in ``package.json``).
+
+    The collection goes to a temporary file, newman runs it (``--env-var baseUrl=…`` when ``base_url`` is given)
+    and reports in JSON; the result is one :class:`Result` per request, as :func:`run_collection` gives, from what
+    newman itself measured. Raises :class:`~lab_support.core.errors.LabError` when newman is not installed (``npm
+    ci`` at the repository root installs it) or does not run.
+    """
+    newman = str(NEWMAN) if NEWMAN.exists() else shutil.which("newman")
+    if newman is None or shutil.which("node") is None:
+        raise LabError("newman (Postman's command-line runner) is not installed here.",
+                       "install Node.js, then run `npm ci` at the top of the course folder; "
+                       "lab.postman.run_collection replays the same collection without it.")
+    with tempfile.TemporaryDirectory(prefix="lab-newman-") as folder:
+        source, report = Path(folder) / "collection.json", Path(folder) / "report.json"
+        source.write_text(json.dumps(collection_dict), encoding="utf-8")
+        command = [newman, "run", str(source), "--reporters", "json", "--reporter-json-export", str(report)]
+        if base_url is not None:
+            command += ["--env-var", f"baseUrl={base_url}"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        if not report.exists():
+            raise LabError(f"newman did not run: {(done.stderr or done.stdout).strip()[:300]}",
+                           "run the same command in a terminal to see what it says.")
+        executions = json.loads(report.read_text())["run"]["executions"]
+    scripts = {entry["name"]: "\n".join(line for event in entry.get("event", []) if event["listen"] == "test"
+                                        for line in event["script"]["exec"]) for entry in collection_dict["item"]}
+    results = []
+    for run in executions:
+        request, url = run["request"], run["request"]["url"]
+        port = f":{url['port']}" if url.get("port") else ""
+        where = f"{url.get('protocol', 'http')}://{'.'.join(url.get('host', []))}{port}/{'/'.join(url.get('path', []))}"
+        expected = _STATUS.search(scripts.get(run["item"]["name"], ""))
+        results.append(Result(run["item"]["name"], request["method"], where, int((run.get("response") or {}).get("code", 0)),
                               int(expected[1]) if expected else None))
     return results
