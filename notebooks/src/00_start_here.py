@@ -10,7 +10,7 @@
 # - tell the two backends apart: the embedded AWS (default) and a real account (opt-in)
 # - know what `lab_support` does for you, and check that your set-up is complete
 #
-# **Time**: about 15 minutes
+# **Time**: about 45 minutes
 #
 # **Prerequisites**: none. Python 3.11+ and the course installed with `make lab` (see the README).
 
@@ -29,7 +29,7 @@ aws
 #
 # | notebook | you will learn | time |
 # |---|---|---|
-# | 00 Start here | how to run the course, the two backends | 15 min |
+# | 00 Start here | how to run the course, the two backends, how exercises work | 45 min |
 # | 01 What is an API | client and server, HTTP methods, status codes, JSON, Postman | 30 min |
 # | 02 Lambda invocation and permissions | who may invoke a function, what it may call, sync vs async, logs | 45 min |
 # | 03 Push vs pull | S3 → Lambda (push), SQS and Kinesis → Lambda (pull), batching | 40 min |
@@ -39,6 +39,9 @@ aws
 # | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 60 min |
 # | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 50 min |
 #
+# The times are a beginner's pace working alone, computed by `tools/estimate_times.py` from each notebook's
+# content: reading at 120 words a minute, 45 s per code cell (90 s with a figure or a form), 8 minutes per
+# exercise, 1 minute per "check yourself" box and 5 for the questionnaire, rounded up to 5 minutes.
 # Each notebook stands alone: open any of them, then **Kernel ▸ Restart Kernel and Run All Cells**.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -82,8 +85,8 @@ print("HTTP door: ", aws.endpoint_url)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Plain boto3 just works
 #
-# After `lab.start()` you write ordinary AWS code. Here we create an S3 bucket, tagged with the course tag so the
-# cleanup cell (and, on a real account, you) can tell what the course made:
+# After `lab.start()` you write ordinary AWS code. Here we create an S3 bucket, tagged with the course tag
+# (`course=apigw-lambda-lab`): on a real account, `lab.cleanup()` finds what the course made by that tag.
 
 # %% slideshow={"slide_type": "fragment"}
 import boto3
@@ -100,8 +103,7 @@ aws.track("bucket start-here-bucket", lambda: s3.delete_bucket(Bucket="start-her
 #
 # A second Python process, given the session's environment (`aws.child_env()`: this session's own random keys,
 # the Region and `AWS_ENDPOINT_URL`), sees the same bucket. This is how Lambda handlers, which run in their own
-# processes, reach the embedded AWS later in the course. The embedded AWS serves only those keys: another program
-# on the machine, without them, is refused as AWS refuses an unknown key.
+# processes, reach the embedded AWS later in the course.
 
 # %% slideshow={"slide_type": "fragment"}
 import os
@@ -112,6 +114,28 @@ other_process = "import boto3; print([b['Name'] for b in boto3.client('s3').list
 result = subprocess.run([sys.executable, "-c", other_process], env={**os.environ, **aws.child_env()},
                         capture_output=True, text=True, timeout=60)
 print("the other process sees:", result.stdout.strip())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises: how they work
+#
+# Every notebook has a few exercises. Each ends with `lab.check("NN.k")`, which looks at what really happened
+# and says ✅ or ⏳. Each failed check shows one more hint (`lab.hint("NN.k")` shows it without checking).
+# In a **Predict** exercise you write down what you expect *before* the check runs the experiment: a wrong
+# guess, explained, counts as done. Worked solutions are in the `solutions/` folder; try first.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 00.1 · Predict: a program without the session's keys
+#
+# Another program on this machine knows the HTTP door's address (`AWS_ENDPOINT_URL`) but not the session's
+# keys: it signs its requests with a key of its own. It asks the door for the list of S3 buckets. Does it get
+# `"the same buckets"`, `"no buckets"`, or is it `"refused"`? Record your guess, then run the cell: the check
+# starts that program and compares.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: one of "the same buckets", "no buckets", "refused"
+prediction = ...
+
+lab.check("00.1", prediction=prediction)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # From a terminal, the AWS CLI works the same way: `export AWS_ENDPOINT_URL=<the HTTP door above>`, then
@@ -148,7 +172,8 @@ except requests.ConnectionError as err:
 #   handlers in worker processes, with AWS's event formats, logs and error messages.
 # - **a local API Gateway**: requests to deployed APIs really flow through routes, integrations and mapping
 #   templates, and fail with the errors API Gateway returns.
-# - **`lab.check("NN.k")`**: the self-check at the end of each exercise.
+# - **`lab.check("NN.k")`** and **`lab.hint("NN.k")`**: the self-check at the end of each exercise, and its
+#   hints, one at a time.
 #
 # You can read all of it: it is in the `lab_support/` folder next to the notebooks.
 
@@ -177,21 +202,54 @@ lab.check_environment();
 # to start a demo over.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ### Exercise 00.1 — your first resource
+# ## Three buckets, one forgotten
 #
-# Create an SQS queue named `hello-queue` that carries the course tag. Use a boto3 client
-# (`aws.client("sqs")` or `boto3.client("sqs")`) and pass `tags=aws.tags`. Then run the cell: the check looks
-# at the embedded account and says whether the queue is there.
+# The next cell creates three buckets for a (pretend) photo app, the way a hurried colleague would.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb00 import prepare_00_2
+
+prepare_00_2()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 00.2 · Diagnose: the bucket the clean-up would miss
+#
+# On a real account `lab.cleanup()` would delete only two of these buckets and leave the third behind, costing
+# money month after month. Find which one and why, then fix it with boto3 so the clean-up would find all three.
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE
 
-lab.check("00.1")
+lab.check("00.2")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - Run cells top to bottom; **Restart Kernel and Run All Cells** always gets you back on track.
+# - `lab.start()` starts the embedded AWS (default, offline); `LAB_BACKEND=aws` switches to a real account.
+# - After `lab.start()`, plain boto3 and requests work; other processes reach the same account with
+#   `aws.child_env()`.
+# - What the course creates carries the tag `course=apigw-lambda-lab`; `lab.cleanup()` deletes it.
+# - `lab.check_environment()` says what is missing; `lab.check` and `lab.hint` guide you through exercises.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
+#
+# 1. Which backend does `lab.start()` use when `LAB_BACKEND` is not set, and does anything leave your machine?
+# 2. Why does a Lambda handler, running in its own process, see the buckets your notebook created?
+# 3. What does the course tag (`course=apigw-lambda-lab`) make possible on a real account?
+# 4. A cell fails half-way and you no longer know what ran. What do you do?
+# 5. Where do you find a worked solution, and what should you try before reading it?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
 #
-# The last cell of every notebook deletes what the notebook created through `lab_support` (tracked resources).
+# The last cell of every notebook deletes what the notebook created (on the embedded backend, what it tracked).
 
 # %% slideshow={"slide_type": "-"}
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [01 · What is an API](01_what_is_an_api.ipynb): clients and servers, HTTP methods, status codes, JSON.
