@@ -185,11 +185,15 @@ def resolve_private(uri: str, keys: list[str]) -> str:
     )
 
 
-def http_call(method: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout_ms: int) -> HttpResult:
-    """One HTTP request to an integration endpoint (the network guard keeps it on loopback)."""
+def http_call(method: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout_ms: int, *,
+              host: str | None = None) -> HttpResult:
+    """One HTTP request to an integration endpoint (the network guard keeps it on loopback); ``host`` replaces
+    the ``Host`` header (a private integration sends its URI's host name to the load balancer)."""
     import requests
 
     send_headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
+    if host:
+        send_headers.append(("Host", host))
 
     def call() -> HttpResult:
         resp = requests.request(method, url, headers=dict(send_headers), data=body or None,

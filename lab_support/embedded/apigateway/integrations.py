@@ -210,10 +210,15 @@ class HttpIntegration(Integration):
         """The URL to call (VPC links replace it with their local stand-in)."""
         return url
 
+    def host(self, ctx: RequestContext, url: str) -> str | None:
+        """The ``Host`` header to send (``None``: the endpoint's own)."""
+        return None
+
     def invoke(self, ctx: RequestContext) -> IntegrationResult:
         integration = ctx.integration
         uri = substitute_stage_variables(integration.uri, ctx.stage_variables) or ""
-        url = self.endpoint(ctx, rest.http_url(ctx, uri))
+        configured = rest.http_url(ctx, uri)
+        url = self.endpoint(ctx, configured)
         query = rest.mapped(ctx, "querystring")
         if query:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
@@ -222,7 +227,7 @@ class HttpIntegration(Integration):
             headers.append(("Content-Type", ctx.content_type))
         ctx.exec_log.info(f"Endpoint request URI: {url}")
         res = backends.http_call(_method(ctx, integration.http_method), url, headers,
-                                 ctx.integration_request.body.encode(), ctx.timeout_ms)
+                                 ctx.integration_request.body.encode(), ctx.timeout_ms, host=self.host(ctx, configured))
         return IntegrationResult(res.status, res.headers, res.body, selector=str(res.status))
 
 
@@ -235,17 +240,23 @@ class HttpProxyIntegration(Integration):
         """The URL to call (VPC links replace it with their local stand-in)."""
         return url
 
+    def host(self, ctx: RequestContext, url: str) -> str | None:
+        """The ``Host`` header to send (``None``: the endpoint's own)."""
+        return None
+
     def invoke(self, ctx: RequestContext) -> IntegrationResult:
         if ctx.kind == HTTP:
             return self._http_api(ctx)
         integration = ctx.integration
         uri = substitute_stage_variables(integration.uri, ctx.stage_variables) or ""
-        url = self.endpoint(ctx, rest.http_url(ctx, uri))
+        configured = rest.http_url(ctx, uri)
+        url = self.endpoint(ctx, configured)
         if ctx.raw_query:
             url += ("&" if "?" in url else "?") + ctx.raw_query
         headers = [*ctx.headers, *rest.mapped(ctx, "header").items()]
         ctx.exec_log.info(f"Endpoint request URI: {url}")
-        res = backends.http_call(_method(ctx, integration.http_method), url, headers, ctx.body, ctx.timeout_ms)
+        res = backends.http_call(_method(ctx, integration.http_method), url, headers, ctx.body, ctx.timeout_ms,
+                                 host=self.host(ctx, configured))
         ctx.variables["integrationStatus"] = res.status
         return IntegrationResult(res.status, _end_to_end(res.headers), res.body, passthrough=True)
 
@@ -288,6 +299,11 @@ class _VpcLink:
         integration = ctx.integration
         keys = [k for k in (integration.connection_id, integration.integration_uri) if k]
         return backends.resolve_private("http://private.invalid" + ctx.path, keys)
+
+    def host(self, ctx: RequestContext, url: str) -> str | None:
+        """REST: the integration URI "is used instead to set up the integration request's Host header"
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-api-with-vpclink-using-swagger.html)."""
+        return urllib.parse.urlsplit(url).netloc or None if ctx.kind == REST else None
 
 
 class VpcLinkHttpIntegration(_VpcLink, HttpIntegration):
