@@ -45,5 +45,11 @@ bench: install
 serve: install
 	$(BIN)/python -m lab_support serve --port 4566
 
+# Every notebook against a REAL AWS account (costs money): the credentials boto3 finds, no AWS_ENDPOINT_URL.
+# Prints the account (masked), Region and cost notice, asks before creating anything unless YES=1; fails if a
+# notebook fails or leaves anything tagged course=apigw-lambda-lab. NOTEBOOKS="02 03" runs some of them.
+check-aws: install
+	$(BIN)/python tools/run_aws_mode.py --real $(NOTEBOOKS)
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache _site

@@ -188,3 +188,65 @@ def test_handler_output_and_masked(aws: lab.Session) -> None:
     event = {"Records": [{"id": "x1", "s3": {"sequencer": "0A1", "key": "k"}}], "id": "top"}
     assert masked(event, {"id", "sequencer"}) == {
         "Records": [{"id": "…", "s3": {"sequencer": "…", "key": "k"}}], "id": "…"}
+
+
+# -- real-account mode: lab.cleanup() finds everything by the course tag, in dependency order ---------------------
+
+
+def test_aws_cleanup_removes_a_crashed_runs_resources_in_order_and_is_idempotent(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from aws_mode_support import aws_session, stand_in
+
+    from lab_support.course.functions import create_function
+
+    with stand_in() as endpoint:
+        # A "crashed" earlier run: created with the course tag and another run id, tracked by nobody.
+        with aws_session(endpoint, monkeypatch) as old:
+            tags, tag_list = {**old.tags, "lab-run": "dead01"}, [{**t} for t in old.tag_list]
+            tag_list[1]["Value"] = "dead01"
+            iam, sqs, lam = old.client("iam"), old.client("sqs"), old.client("lambda")
+            role = iam.create_role(RoleName="crashed-role", AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "lambda.amazonaws.com"}}]}),
+                Tags=tag_list)["Role"]["Arn"]
+            iam.attach_role_policy(RoleName="crashed-role", PolicyArn=SQS_POLICY)
+            iam.put_role_policy(RoleName="crashed-role", PolicyName="inline", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+            url = sqs.create_queue(QueueName="crashed-queue", tags=tags)["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            create_function("nb99-crashed", "def handler(e, c):\n    return 1\n", role=role, Tags={"lab-run": "dead01"})
+            lam.create_event_source_mapping(FunctionName="nb99-crashed", EventSourceArn=queue_arn, BatchSize=1)
+            apigw = old.client("apigateway")
+            api = apigw.create_rest_api(name="crashed-api", tags=tags)["id"]
+            root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+            apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+            apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+            apigw.create_deployment(restApiId=api, stageName="dev")
+            key = apigw.create_api_key(name="crashed-key", enabled=True, tags=tags)["id"]
+            plan = apigw.create_usage_plan(name="crashed-plan", apiStages=[{"apiId": api, "stage": "dev"}],
+                                           tags=tags)["id"]
+            apigw.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+            old.client("sqs").create_queue(QueueName="not-the-courses")  # no course tag: never touched
+            old._tracked.clear()  # the kernel died: nothing tracked survives
+        capsys.readouterr()
+
+        with aws_session(endpoint, monkeypatch) as aws:
+            left = aws.leftovers(quiet=True)
+            assert "SQS queue crashed-queue (lab-run=dead01)" in left
+            assert "IAM role crashed-role (lab-run=dead01)" in left
+            assert "event source mapping crashed-queue -> nb99-crashed" in left
+            capsys.readouterr()
+            summary = aws.cleanup()
+            lines = summary.splitlines()
+            assert lines[0].startswith(f"Cleanup (endpoint {endpoint}, us-east-1): removed ")
+            order = [line.removeprefix("  - ") for line in lines[1:]]
+            for before, after in [("API Gateway usage plan crashed-plan", "API key crashed-key"),
+                                  ("API key crashed-key", f"REST API crashed-api ({api})"),
+                                  ("event source mapping crashed-queue -> nb99-crashed", "Lambda function nb99-crashed"),
+                                  ("Lambda function nb99-crashed", "SQS queue crashed-queue"),
+                                  ("SQS queue crashed-queue", "IAM role crashed-role")]:
+                assert order.index(before) < order.index(after), (before, after, order)
+            again = aws.cleanup()
+            assert again == (f"Cleanup (endpoint {endpoint}, us-east-1): nothing to remove; "
+                             "no resource tagged course=apigw-lambda-lab is left.")
+            assert aws.leftovers(quiet=True) == []
+            assert [u.rsplit("/", 1)[-1] for u in aws.client("sqs").list_queues()["QueueUrls"]] == ["not-the-courses"]

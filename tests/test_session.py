@@ -197,3 +197,156 @@ def test_track_once_registers_a_resource_a_single_time(aws: lab.Session, capsys)
     aws.track("queue q", lambda: deleted.append("again"))  # without once: a second entry
     assert aws.cleanup().startswith("Cleanup: removed 2 resources")
     assert deleted == ["again", "q"]
+
+
+# -- real-account mode (LAB_BACKEND=aws) -------------------------------------------------------------------------
+
+
+def _fake_aws(account: str = "111122223333") -> lab.Session:
+    from lab_support.core.session import Session
+
+    return Session("aws", "eu-west-1", account, caller_arn=f"arn:aws:sts::{account}:assumed-role/Student/alice",
+                   run_id="a1b2c3")
+
+
+def test_aws_repr_and_banner_mask_the_account_id() -> None:
+    from lab_support.core.session import _banner
+
+    fake = _fake_aws()
+    for text in (repr(fake), _banner(fake)):
+        assert "111122223333" not in text
+        assert "••••••••3333" in text
+        assert "arn:aws:sts::••••••••3333:assumed-role/Student/alice" in text
+    assert "course=apigw-lambda-lab and lab-run=a1b2c3" in _banner(fake)
+
+
+def test_unsupported_region_is_refused_with_the_list(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lab.stop()
+    monkeypatch.setenv("LAB_REGION", "me-central-1")
+    with pytest.raises(LabError, match="does not support the Region 'me-central-1'") as info:
+        lab.start("aws")
+    assert "us-east-1" in info.value.fix and "eu-west-1" in info.value.fix
+    assert lab.SUPPORTED_REGIONS[0] == "us-east-1"
+
+
+def test_endpoint_overrides_that_split_calls_are_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lab.stop()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.amazonaws.com")
+    with pytest.raises(LabError, match="AWS_ENDPOINT_URL_S3 send some services elsewhere"):
+        lab.start("aws")
+
+
+def test_expired_credentials_are_refused_with_guidance(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import boto3
+    from botocore.stub import Stubber
+
+    lab.stop()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    real_client = boto3.client
+
+    def stubbed(service: str, **kwargs):  # type: ignore[no-untyped-def]
+        client = real_client(service, **kwargs)
+        stub = Stubber(client)
+        stub.add_client_error("get_caller_identity", service_error_code="ExpiredToken",
+                              service_message="The security token included in the request is expired")
+        stub.activate()
+        return client
+
+    monkeypatch.setattr("lab_support.core.session.boto3.client", stubbed)
+    with pytest.raises(CredentialsMissing, match="ExpiredToken") as info:
+        lab.start("aws")
+    assert "aws sso login" in info.value.fix
+    assert lab.start("moto").backend == "moto"  # never a fallback: only when asked for
+    lab.stop()
+
+
+def test_unique_name_per_backend() -> None:
+    fake = _fake_aws()
+    name = fake.unique_name("nb02-uploads")
+    assert name.startswith("nb02-uploads-") and len(name) == len("nb02-uploads-") + 8
+    assert "111122223333" not in name
+    assert name == _fake_aws().unique_name("nb02-uploads")  # the same on a re-run
+    assert name != _fake_aws("444455556666").unique_name("nb02-uploads")
+    with pytest.raises(LabError, match="not a valid bucket"):
+        fake.unique_name("x" * 60)
+
+
+def test_unique_name_on_moto_keeps_the_account_id(aws: lab.Session) -> None:
+    assert aws.unique_name("nb02-uploads") == "nb02-uploads-123456789012"
+
+
+def test_run_tag_is_part_of_the_session_tags(aws: lab.Session) -> None:
+    assert aws.tags == {"course": "apigw-lambda-lab", "lab-run": aws.run_id}
+    assert {"Key": "lab-run", "Value": aws.run_id} in aws.tag_list
+    assert len(aws.run_id) == 6
+
+
+def test_costs_and_skip_on_moto_are_one_quiet_line(aws: lab.Session, capsys) -> None:  # type: ignore[no-untyped-def]
+    lab.costs("06")
+    lab.cost_notice(["waf", "nlb"])
+    lab.skip_on_aws("creates a load balancer, ~$0.0225/h")  # nothing on the embedded backend
+    assert capsys.readouterr().out.splitlines() == [
+        "Costs: local, costs nothing (the embedded AWS runs on this machine).",
+    ] * 2
+
+
+def test_cost_notice_on_aws_lists_prices_free_tier_and_sources(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lab_support.core import costs
+
+    monkeypatch.setattr(costs, "current", _fake_aws)
+    text = lab.costs("06")
+    assert "AWS WAF web ACLs" in text and "⚠ never free" in text
+    assert "15 July 2025" in text and "prices read 2026-11-29" in text
+    assert "https://aws.amazon.com/api-gateway/pricing/" in text
+    with pytest.raises(costs.SkippedOnAWS, match="Skipped on a real account: creates a load balancer"):
+        lab.skip_on_aws("creates a load balancer, ~$0.0225/h")
+    table = costs.pricing()
+    for key, item in table["items"].items():
+        assert item["aws_page"].startswith("https://"), key
+    for keys in table["notebooks"].values():
+        assert set(keys) <= set(table["items"])
+
+
+def test_retries_never_wait_on_moto_and_wait_once_visibly_on_aws(aws: lab.Session, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lab_support.core import retry
+
+    slept: list[float] = []
+    monkeypatch.setattr(retry, "_sleep", slept.append)
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ValueError("not yet")
+        return "done"
+
+    with pytest.raises(ValueError):  # moto: one attempt
+        lab.retrying(flaky, retry_on=lambda e: True, what="x")
+    with pytest.raises(lab.StillWaiting):
+        lab.until(lambda: False, what="never")
+    assert slept == []
+    calls.clear()
+    assert lab.retrying(flaky, retry_on=lambda e: True, what="the role", patient=True) == "done"
+    assert capsys.readouterr().out == "⏳ waiting for AWS: the role…\n"
+    assert len(slept) == 2
+    with pytest.raises(lab.StillWaiting, match="never"):
+        lab.until(lambda: False, what="never", patient=True, max_wait=5)
+    assert sum(slept[2:]) == pytest.approx(5)
+
+
+def test_aws_mode_against_the_stand_in(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from aws_mode_support import aws_session, stand_in
+
+    with stand_in() as endpoint, aws_session(endpoint, monkeypatch) as aws:
+        out = capsys.readouterr().out
+        assert out.startswith(f"LAB_BACKEND=aws: AWS-compatible endpoint {endpoint}, Region us-east-1")
+        assert aws.backend == "aws" and aws.endpoint_url == endpoint
+        assert aws.stage_url("a1b2c3", "dev", "x") == f"{endpoint}/restapis/a1b2c3/dev/_user_request_/x"
+        assert aws.stage_url("a1b2c3", "dev", websocket=True).startswith(
+            f"ws://{endpoint.removeprefix('http://')}/restapis/a1b2c3/dev/")
+        assert aws.child_env()["AWS_ENDPOINT_URL"] == endpoint
+        assert aws.client("s3").meta.endpoint_url == endpoint
+        assert aws.unique_name("b") != "b-123456789012"
