@@ -108,7 +108,7 @@ def test_bucket_and_table(aws: lab.Session) -> None:
     s3.put_object(Bucket="t-bucket-123", Key="a/b.txt", Body=b"kept")
     assert bucket("t-bucket-123") == "t-bucket-123"  # again: kept, with its objects
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="t-bucket-123")["Contents"]] == ["a/b.txt"]
-    assert s3.get_bucket_tagging(Bucket="t-bucket-123")["TagSet"] == [COURSE]
+    assert s3.get_bucket_tagging(Bucket="t-bucket-123")["TagSet"] == aws.tag_list  # the course tag and the run tag
 
     arn = table("t-table", key="name")
     ddb.put_item(TableName="t-table", Item={"name": {"S": "x"}})
@@ -127,7 +127,7 @@ def test_stream_fresh_starts_empty(aws: lab.Session) -> None:
     assert arn.endswith(":stream/t-stream")
     kinesis.put_record(StreamName="t-stream", PartitionKey="k", Data=b"old")
     assert stream("t-stream", shards=2) == arn  # kept
-    assert kinesis.list_tags_for_stream(StreamName="t-stream")["Tags"] == [COURSE]
+    assert kinesis.list_tags_for_stream(StreamName="t-stream")["Tags"] == aws.tag_list
 
     stream("t-stream", shards=2, fresh=True)
     shards = kinesis.list_shards(StreamName="t-stream")["Shards"]
