@@ -389,6 +389,10 @@ def start(backend: str | None = None, *, region: str | None = None, port: int | 
             return _SESSION
         if chosen == "aws":
             _SESSION = _start_aws(region)
+            # plain boto3 clients in the notebook use the session's Region too (put back by stop())
+            _SESSION._saved_env = {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+            os.environ.update({"AWS_REGION": _SESSION.region, "AWS_DEFAULT_REGION": _SESSION.region})
+            boto3.DEFAULT_SESSION = None
             retry.set_patience(True)
             print(_banner(_SESSION), flush=True)
             return _SESSION
@@ -579,7 +583,10 @@ def stop() -> None:
     with _LOCK:
         session, _SESSION = _SESSION, None
         retry.set_patience(True)
-        if session is None or session.backend != "moto":
+        if session is None:
+            return
+        if session.backend != "moto":
+            _restore_environment(session._saved_env)
             return
         problems: list[str] = []
         for callback in reversed(session._on_stop):
@@ -596,16 +603,20 @@ def stop() -> None:
             problems.append(f"patching.undo_all: {err!r}")
         session._mock.stop()
         guard.uninstall()
-        for key, value in session._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        boto3.DEFAULT_SESSION = None  # clients made after stop() read the restored settings
+        _restore_environment(session._saved_env)
     if problems:  # after the whole teardown: the port, the mock and the environment are released already
         raise LabError("lab.stop() finished, but part of the teardown failed: " + "; ".join(problems),
                        "restart the kernel before starting again; the details are in "
                        "lab_support.core.server.recent_problems().")
+
+
+def _restore_environment(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    boto3.DEFAULT_SESSION = None  # clients made after stop() read the restored settings
 
 
 atexit.register(stop)  # the interpreter's exit (kernel shutdown, sys.exit) stops workers and removes their code

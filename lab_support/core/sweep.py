@@ -458,7 +458,16 @@ class _Sweeper:
                         continue
                     raise
                 if _ours(tags):
-                    yield Found("IAM role", name, lambda name=name: delete_role(iam, name), tags.get(RUN_TAG_KEY))
+                    yield Found("IAM role", name, lambda r=role: self._delete_role(r), tags.get(RUN_TAG_KEY))
+
+    def _delete_role(self, role: dict[str, Any]) -> bool:
+        """A course role that API Gateway's account settings name for CloudWatch logging (the course set it, as
+        none was set) is unset there first, so the account is not left pointing at a deleted role."""
+        with contextlib.suppress(Exception):
+            apigw = self.c("apigateway")
+            if apigw.get_account().get("cloudwatchRoleArn") == role["Arn"]:
+                apigw.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}])
+        return delete_role(self.c("iam"), role["RoleName"])
 
 
 def delete_role(iam: Any, name: str) -> bool:
