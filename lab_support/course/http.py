@@ -13,6 +13,7 @@ curl -i -X POST 'http://127.0.0.1:8000/notes' -H 'Content-Type: application/json
 from __future__ import annotations
 
 import json as _json
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -130,11 +131,12 @@ def show(value: Any, full: bool = False, *, headers: tuple[str, ...] = INTERESTI
     else:
         text = _json.dumps(value, indent=2, ensure_ascii=False, default=str)
     all_lines = text.split("\n")
-    if full or len(all_lines) <= lines:
-        print(text)
-        return
-    hidden = len(all_lines) - lines
-    print("\n".join(all_lines[:lines]) + f"\n… {hidden} more lines (show it with full=True to see them all)")
+    if not full and len(all_lines) > lines:
+        hidden = len(all_lines) - lines
+        text = "\n".join(all_lines[:lines]) + f"\n… {hidden} more lines (show it with full=True to see them all)"
+    # One write, newline included: print() writes the text and its newline separately, and a kernel may send
+    # them as two stream messages, which a stored notebook then shows as a split stream.
+    sys.stdout.write(text + "\n")
 
 
 def resolve_url(path_or_url: str, base_url: str | None = None) -> str:

@@ -1,186 +1,277 @@
-"""Self-checks for notebook 03 (Push vs pull). They look at real state, and test behaviour with probes.
+"""Self-checks for notebook 03 (Push vs pull). They look at real state, on either backend.
 
-* 03.1 reads the bucket's notification configuration, then (on the embedded backend) uploads probe
-  objects and sees which of them made S3 invoke the function (``lab.event_sources.timeline("s3")``).
-* 03.2 reads the queue's redrive policy and the event source mapping, then sends a poison message of its
-  own and looks for it in the dead-letter queue.
+* 03.1 (predict): how many times is a message that always fails received before SQS moves it to the
+  dead-letter queue? The check runs the experiment itself, after the prediction is recorded: a queue with
+  ``maxReceiveCount`` :data:`PREDICT_MAX_RECEIVES`, a function that always fails, one message; it counts
+  the receives in the function's log and finds the message in the dead-letter queue.
+* 03.2 (write): the student's ``nb03-payments`` handler reports ``batchItemFailures``. The check sends a
+  batch with one bad order and reads what happened: every good order charged once (the function's log),
+  only the bad one in the dead-letter queue.
+* 03.3 (diagnose): :func:`prepare_03_3` builds a mapping whose queue's visibility timeout is shorter than
+  the function's timeout (the function's timeout was raised after the mapping was created, which Lambda
+  does not validate). The check reads both settings, then sends a message and sees it processed once.
+
+``prepare_03_2`` and ``prepare_03_3`` use public boto3 APIs and the course helpers only, so they run on a
+real account too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 import uuid
 from typing import Any
 
-from lab_support.core import timeline
 from lab_support.core.idle import wait_idle
 from lab_support.core.session import current
-from lab_support.exercises.registry import exercise
+from lab_support.course.functions import create_function
+from lab_support.course.lambda_output import handler_output, now_ms
+from lab_support.course.resources import clear_mappings, execution_role, queue, track_mapping
+from lab_support.exercises.registry import Outcome, compare_prediction, exercise
 
-THUMBNAILER = "nb03-thumbnailer"
-PICKY = "nb03-picky"
-INBOX = "nb03-inbox"
-INBOX_DLQ = "nb03-inbox-dlq"
-PROBE_MARK = "lab.check probe"
+SQS_MANAGED = ("AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole")
+ROLE = "nb03-exercise-reader"
 
-# key -> should it invoke the function? (prefix images/, suffix .png, nothing else)
-PNG_PROBES = {
-    "images/lab-check-probe.png": True,
-    "images/nested/lab-check-probe.png": True,
-    "images/lab-check-probe.jpg": False,
-    "docs/lab-check-probe.png": False,
-    "lab-check-probe.png": False,
-}
+# -- 03.1 · predict: receives before the dead-letter queue ------------------------------------------------
+PREDICT_MAX_RECEIVES = 4
+PREDICT_FUNCTION = "nb03-always-rejects"
+PREDICT_QUEUE = "nb03-predict"
+PREDICT_DLQ = "nb03-predict-dlq"
+_ALWAYS_FAILS = '''
+def handler(event, context):
+    for record in event["Records"]:
+        print(f"received {record['body']} (receive count {record['attributes']['ApproximateReceiveCount']})")
+    raise RuntimeError("this function fails every batch")
+'''
 
+# -- 03.2 · write: batchItemFailures ---------------------------------------------------------------------
+PAYMENTS_FUNCTION = "nb03-payments"
+PAYMENTS_QUEUE = "nb03-payments"
+PAYMENTS_DLQ = "nb03-payments-dlq"
+PAYMENTS_MAX_RECEIVES = 2
+CHARGED = "charged order"
 
-def exercise_bucket(account_id: str) -> str:
-    """The bucket notebook 03 prepares for exercise 03.1."""
-    return f"nb03-exercise-{account_id}"
-
-
-def _function_name(arn: str) -> str:
-    """``name`` from ``arn:aws:lambda:region:account:function:name[:qualifier]``."""
-    parts = arn.split(":")
-    return parts[6] if len(parts) > 6 else arn
-
-
-def _rules(config: dict[str, Any]) -> dict[str, str]:
-    rules = config.get("Filter", {}).get("Key", {}).get("FilterRules", [])
-    return {str(r.get("Name", "")).lower(): str(r.get("Value", "")) for r in rules}
+# -- 03.3 · diagnose: visibility timeout vs function timeout ---------------------------------------------
+SHIPPING_FUNCTION = "nb03-shipping"
+SHIPPING_QUEUE = "nb03-shipping"
+SHIPPING_TIMEOUT = 120  # seconds: what the function needs for its slowest batches
+_SHIPPING = '''
+import json
 
 
-def _probe_uploads(s3: Any, bucket: str) -> bool | str:
-    """Upload the probes one by one and compare who invoked the function with what should have."""
-    def attempts(kind: str) -> int:  # S3 tried to invoke the function (s3.notify) or was refused (s3.refused)
-        return sum(1 for e in timeline.entries(kind) if f":function:{THUMBNAILER}" in str(e["source"]))
+def handler(event, context):
+    for record in event["Records"]:
+        order = json.loads(record["body"])
+        print(f"label printed for order {order['id']}")
+'''
 
-    verdict: bool | str = True
-    refused_before = attempts("s3.refused")
-    try:
-        for key, expected in PNG_PROBES.items():
-            before = attempts("s3.")
-            s3.put_object(Bucket=bucket, Key=key, Body=b"probe")
-            invoked = attempts("s3.") > before
-            if invoked and not expected and verdict is True:
-                verdict = f"uploading {key!r} invoked the function too"
-            if expected and not invoked and verdict is True:
-                verdict = f"uploading {key!r} did not invoke the function"
-        if attempts("s3.refused") > refused_before and verdict is True:
-            verdict = "S3 tried, but the function's resource-based policy refused s3.amazonaws.com"
-    finally:
-        for key in PNG_PROBES:
-            with contextlib.suppress(Exception):
-                s3.delete_object(Bucket=bucket, Key=key)
-        with contextlib.suppress(Exception):
-            wait_idle(20)
-    return verdict
+
+def _wait_for_queue_work(seconds_on_aws: float) -> None:
+    """Let the mapping finish: on the embedded backend until nothing is pending; on AWS, wall-clock time."""
+    session = current()
+    if session.backend == "moto":
+        wait_idle(60)
+    else:
+        time.sleep(seconds_on_aws)
+
+
+def _dead_letters(dlq_url: str) -> list[str]:
+    """Bodies of the messages in a dead-letter queue (received, then deleted: the check cleans up)."""
+    sqs = current().client("sqs")
+    bodies: list[str] = []
+    for _ in range(10):
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def _mapping(function_name: str, queue_arn: str, **settings: Any) -> dict[str, Any]:
+    """A fresh event source mapping from ``queue_arn`` to ``function_name``, tracked for the clean-up."""
+    lam = current().client("lambda")
+    clear_mappings(function_name)
+    created = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name, **settings)
+    track_mapping(created, f"{queue_arn.split(':')[-1]} -> {function_name}")
+    return dict(created)
+
+
+def _reader_role() -> str:
+    return execution_role(ROLE, managed=SQS_MANAGED)
+
+
+def _receives_before_dead_letter() -> tuple[int, bool]:
+    """Run the 03.1 experiment: (receives seen in the log, was the message in the dead-letter queue)."""
+    role = _reader_role()
+    create_function(PREDICT_FUNCTION, _ALWAYS_FAILS, role=role)
+    dlq_url, dlq_arn = queue(PREDICT_DLQ)
+    url, arn = queue(PREDICT_QUEUE, VisibilityTimeout=30, RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": PREDICT_MAX_RECEIVES}))
+    _mapping(PREDICT_FUNCTION, arn, BatchSize=1)
+    since = now_ms()
+    body = f"message {uuid.uuid4().hex[:8]}"
+    current().client("sqs").send_message(QueueUrl=url, MessageBody=body)
+    _wait_for_queue_work(30 * (PREDICT_MAX_RECEIVES + 2))
+    receives = [line for line in handler_output(PREDICT_FUNCTION, since, count=PREDICT_MAX_RECEIVES, timeout=10)
+                if line.startswith(f"received {body}")]
+    clear_mappings(PREDICT_FUNCTION)
+    return len(receives), body in _dead_letters(dlq_url)
 
 
 @exercise(
     "03.1",
-    "only PNG images under images/ trigger the thumbnailer",
-    "lam.add_permission(... Principal='s3.amazonaws.com', SourceArn=the bucket's ARN ...), then "
-    "s3.put_bucket_notification_configuration with Events ['s3:ObjectCreated:*'] and FilterRules "
-    "prefix 'images/' and suffix '.png'",
+    "how many receives before the dead-letter queue?",
+    [
+        "Count the receives one by one: after each failed receive, does the count now exceed the limit?",
+        "The section 'When a batch fails' says, with a link to the SQS developer guide, exactly when SQS "
+        "moves a message to the dead-letter queue.",
+        "Compare ApproximateReceiveCount (one more on every receive) with the redrive policy's maxReceiveCount.",
+    ],
+    kind="predict",
 )
-def _png_only() -> bool | str:
-    session = current()
-    s3, lam = session.client("s3"), session.client("lambda")
-    bucket = exercise_bucket(session.account_id)
-    try:
-        lam.get_function(FunctionName=THUMBNAILER)
-    except lam.exceptions.ResourceNotFoundException:
-        return f"there is no function {THUMBNAILER}: run the set-up cell above first"
-    try:
-        configuration = s3.get_bucket_notification_configuration(Bucket=bucket)
-    except s3.exceptions.ClientError:
-        return f"there is no bucket {bucket}: run the set-up cell above first"
-    mine = [c for c in configuration.get("LambdaFunctionConfigurations", [])
-            if _function_name(c["LambdaFunctionArn"]) == THUMBNAILER]
-    if not mine:
-        return f"the bucket has no notification that invokes {THUMBNAILER} yet"
-    for config in mine:
-        other = [e for e in config.get("Events", []) if not e.startswith("s3:ObjectCreated:")]
-        if other:
-            return f"{', '.join(other)} also invokes the function: only new objects should"
-        rules = _rules(config)
-        if rules.get("prefix") != "images/" or rules.get("suffix") != ".png":
-            return (f"the notification's filter is prefix={rules.get('prefix')!r}, suffix={rules.get('suffix')!r}; "
-                    "it should be prefix 'images/' and suffix '.png'")
-    if session.backend != "moto":
-        return True  # the configuration is right; probing needs the embedded backend's timeline
-    return _probe_uploads(s3, bucket)
+def _predict_receives(prediction: Any = ...) -> Any:
+    if prediction is ... or prediction is None:
+        return compare_prediction(prediction, None, "")
+    if isinstance(prediction, bool) or not isinstance(prediction, int):
+        return "record the number of receives as a whole number, e.g. prediction = 7"
+    receives, dead = _receives_before_dead_letter()
+    if not dead:
+        return f"the experiment's message did not reach {PREDICT_DLQ} (received {receives} times): run the check again"
+    why = (f"With maxReceiveCount {PREDICT_MAX_RECEIVES} SQS lets the message be received {PREDICT_MAX_RECEIVES} "
+           f"times; the next receive would make the count {PREDICT_MAX_RECEIVES + 1}, which exceeds "
+           "maxReceiveCount, so SQS moves the message to the dead-letter queue instead of handing it out again.")
+    return compare_prediction(prediction, receives, why)
 
 
-def _queue(sqs: Any, name: str) -> tuple[str, str] | None:
+def prepare_03_2(code: str) -> str:
+    """The set-up of exercise 03.2: deploy ``code`` as ``nb03-payments``, its queue (redrive after
+    :data:`PAYMENTS_MAX_RECEIVES` receives) and dead-letter queue, and a mapping with
+    ``FunctionResponseTypes=["ReportBatchItemFailures"]``. Returns the execution role's ARN."""
+    role = _reader_role()
+    create_function(PAYMENTS_FUNCTION, code, role=role)
+    _, dlq_arn = queue(PAYMENTS_DLQ)
+    _, arn = queue(PAYMENTS_QUEUE, VisibilityTimeout=30, RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": PAYMENTS_MAX_RECEIVES}))
+    _mapping(PAYMENTS_FUNCTION, arn, BatchSize=10, MaximumBatchingWindowInSeconds=2,
+             FunctionResponseTypes=["ReportBatchItemFailures"])
+    return role
+
+
+def _queue_url(name: str) -> str | None:
+    sqs = current().client("sqs")
     try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
     except sqs.exceptions.QueueDoesNotExist:
         return None
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return str(url), str(arn)
-
-
-def _probe_in_dlq(sqs: Any, dlq_url: str, body: str | None) -> bool:
-    """Is the probe (or, with ``body=None``, any probe) in the dead-letter queue? Deletes what it finds."""
-    found = False
-    for _ in range(10):
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            if PROBE_MARK in message["Body"] and (body is None or message["Body"] == body):
-                found = True
-                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-            else:  # not ours: leave it where it was
-                sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
-    return found
 
 
 @exercise(
     "03.2",
-    "a poison message ends in the dead-letter queue",
-    "sqs.set_queue_attributes(QueueUrl=inbox_url, Attributes={'RedrivePolicy': json.dumps("
-    "{'deadLetterTargetArn': inbox_dlq_arn, 'maxReceiveCount': 2})}), then "
-    "lam.create_event_source_mapping(EventSourceArn=inbox_arn, FunctionName='nb03-picky', BatchSize=5)",
+    "retry only the bad message",
+    [
+        "Let the handler carry on after a bad order, remember which record failed, and tell Lambda at the end.",
+        "The section 'Partial batch responses' shows the shape of the answer Lambda reads from the handler.",
+        "Return batchItemFailures, a list with one itemIdentifier (the record's messageId) per failed record; "
+        "a raised exception fails the whole batch.",
+    ],
+    kind="write",
 )
-def _poison_to_dlq() -> bool | str:
+def _batch_item_failures() -> Any:
     session = current()
     sqs, lam = session.client("sqs"), session.client("lambda")
-    inbox, dlq = _queue(sqs, INBOX), _queue(sqs, INBOX_DLQ)
-    if inbox is None or dlq is None:
-        return f"the queues {INBOX} and {INBOX_DLQ} are not there: run the set-up cell above first"
-    mappings = lam.list_event_source_mappings(EventSourceArn=inbox[1], FunctionName=PICKY)["EventSourceMappings"]
-    if not mappings:
-        return f"there is no event source mapping from {INBOX} to {PICKY} yet"
-    mapping = mappings[0]
-    if mapping.get("BatchSize") != 5:
-        return f"the mapping's BatchSize is {mapping.get('BatchSize')}, not 5"
-    if mapping.get("State") not in ("Enabled", "Enabling", "Creating"):
-        return f"the mapping is {mapping.get('State')}: enable it"
-    attributes = sqs.get_queue_attributes(QueueUrl=inbox[0], AttributeNames=["RedrivePolicy"]).get("Attributes", {})
-    if not attributes.get("RedrivePolicy"):
-        return f"{INBOX} has no redrive policy yet, so a poison message would come back for ever"
-    policy = json.loads(attributes["RedrivePolicy"])
-    if policy.get("deadLetterTargetArn") != dlq[1]:
-        return f"the redrive policy sends messages to {policy.get('deadLetterTargetArn')}, not to {INBOX_DLQ}"
-    if int(policy.get("maxReceiveCount", 0)) > 5:
-        return "maxReceiveCount is above 5: the check would wait too long; use 2 or 3"
-    if _probe_in_dlq(sqs, dlq[0], None):  # a probe from an earlier check (on AWS, redrive takes minutes)
-        return True
-    body = f"poison pill ({PROBE_MARK} {uuid.uuid4()})"
-    sqs.send_message(QueueUrl=inbox[0], MessageBody=body)
-    if session.backend == "moto":
-        wait_idle(30)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if _probe_in_dlq(sqs, dlq[0], body):
-            return True
-        time.sleep(0.2)
-    if session.backend != "moto":
-        return ("the probe is not in the dead-letter queue yet; on AWS that takes visibility timeout × "
-                "maxReceiveCount: run the check again in a few minutes")
-    return f"the poison probe did not reach {INBOX_DLQ}"
+    url, dlq_url = _queue_url(PAYMENTS_QUEUE), _queue_url(PAYMENTS_DLQ)
+    if url is None or dlq_url is None:
+        return "the queues are not there yet: run the set-up cell (prepare_03_2) first"
+    if not lam.list_event_source_mappings(FunctionName=PAYMENTS_FUNCTION)["EventSourceMappings"]:
+        return "there is no event source mapping to nb03-payments: run the set-up cell (prepare_03_2) again"
+    _dead_letters(dlq_url)  # start from an empty dead-letter queue
+    run = uuid.uuid4().hex[:6]
+    orders = [{"id": f"{run}-{n}", "amount": amount} for n, amount in enumerate([25, 0, 40])]
+    bad = orders[1]["id"]
+    since = now_ms()
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": json.dumps(order)}
+                                                  for n, order in enumerate(orders)])
+    _wait_for_queue_work(30 * (PAYMENTS_MAX_RECEIVES + 2))
+    printed = handler_output(PAYMENTS_FUNCTION, since, count=2, timeout=10)
+    charged = {order["id"]: sum(1 for line in printed if line.startswith(f"{CHARGED} {order['id']}"))
+               for order in orders}
+    dead = [json.loads(body).get("id") for body in _dead_letters(dlq_url)]
+    good = [order["id"] for order in orders if order["id"] != bad]
+    if not any(charged.values()):
+        return (f"no '{CHARGED} …' line in the function's log: deploy your handler (run the cell with "
+                "lab.create_function) and keep charge() as it is")
+    twice = [order_id for order_id in good if charged[order_id] > 1]
+    if twice:
+        return (f"a good order was charged {max(charged[o] for o in twice)} times: the whole batch came back, "
+                "not just the bad message")
+    missing = [order_id for order_id in good if charged[order_id] == 0]
+    if missing:
+        return f"a good order was never charged ({len(missing)} of {len(good)}): it ended in the dead-letter queue"
+    if dead != [bad]:
+        return (f"the dead-letter queue holds {len(dead)} message(s); it should hold exactly the bad order (amount 0) "
+                "once SQS gave up on it")
+    return Outcome(True, "Each good order was charged once; only the bad order came back, "
+                         f"{PAYMENTS_MAX_RECEIVES} times, and then went to {PAYMENTS_DLQ}.")
+
+
+def prepare_03_3() -> None:
+    """The broken set-up of exercise 03.3: queue ``nb03-shipping`` (visibility timeout 30 s), function
+    ``nb03-shipping`` and a mapping between them, created while the function's timeout was 30 s; then the
+    function's timeout is raised to :data:`SHIPPING_TIMEOUT` s, which Lambda accepts without looking at the
+    queue. Running it again puts the broken state back."""
+    role = _reader_role()
+    create_function(SHIPPING_FUNCTION, _SHIPPING, role=role, Timeout=30)
+    _, arn = queue(SHIPPING_QUEUE, VisibilityTimeout=30)
+    _mapping(SHIPPING_FUNCTION, arn, BatchSize=10)
+    lam = current().client("lambda")
+    lam.update_function_configuration(FunctionName=SHIPPING_FUNCTION, Timeout=SHIPPING_TIMEOUT)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=SHIPPING_FUNCTION)
+
+
+@exercise(
+    "03.3",
+    "orders shipped twice",
+    [
+        "Twice, and each time about 30 s after the first delivery: what makes a message that is being "
+        "processed visible to Lambda's poller again?",
+        "The section 'When a batch fails' says what happens when the visibility timeout ends; the paragraph "
+        "before this exercise says how it must compare with the function's settings.",
+        "Compare the queue attribute VisibilityTimeout (sqs.get_queue_attributes) with the function's Timeout "
+        "(lam.get_function_configuration), then change the one that is wrong with sqs.set_queue_attributes.",
+    ],
+    kind="diagnose",
+)
+def _visibility_timeout() -> Any:
+    session = current()
+    sqs, lam = session.client("sqs"), session.client("lambda")
+    url = _queue_url(SHIPPING_QUEUE)
+    if url is None:
+        return "there is no queue nb03-shipping: run the set-up cell (prepare_03_3) first"
+    try:
+        timeout = int(lam.get_function_configuration(FunctionName=SHIPPING_FUNCTION)["Timeout"])
+    except lam.exceptions.ResourceNotFoundException:
+        return "there is no function nb03-shipping: run the set-up cell (prepare_03_3) first"
+    visibility = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+                     ["Attributes"]["VisibilityTimeout"])
+    if timeout < SHIPPING_TIMEOUT:
+        return (f"the function's timeout is now {timeout} s, but its slowest batches need {SHIPPING_TIMEOUT} s: "
+                "leave the function alone and fix the queue")
+    if visibility < timeout:
+        return "as set up now, a message can still become visible again while its batch is running"
+    mappings = lam.list_event_source_mappings(FunctionName=SHIPPING_FUNCTION)["EventSourceMappings"]
+    if not mappings or mappings[0].get("State") not in ("Enabled", "Enabling", "Creating", "Updating"):
+        return "the queue looks right, but the mapping is gone or disabled: the orders must still be processed"
+    since = now_ms()
+    order = uuid.uuid4().hex[:8]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": order}))
+    _wait_for_queue_work(10)
+    printed = [line for line in handler_output(SHIPPING_FUNCTION, since, count=1, timeout=10) if order in line]
+    if len(printed) != 1:
+        return f"a test order was processed {len(printed)} times, not once"
+    advice = ("" if visibility >= 6 * timeout else
+              f" AWS recommends at least six times the function's timeout ({6 * timeout} s), so that Lambda can "
+              "retry a throttled batch within one visibility timeout.")
+    return Outcome(True, f"VisibilityTimeout {visibility} s ≥ function timeout {timeout} s: a message stays "
+                         f"hidden while its batch runs, and a test order was processed once.{advice}")

@@ -12,9 +12,9 @@
 # - explain what Lambda does when an asynchronous invocation fails: retries, `MaximumRetryAttempts`, destinations
 # - connect an SQS queue to a function: execution-role permissions, `BatchSize`, batching window, deletes on
 #   success, retries after the visibility timeout, redrive to a dead-letter queue, partial batch responses
-# - read a Kinesis stream in order per shard, from `TRIM_HORIZON` or `LATEST`; pause and resume a mapping
+# - read a Kinesis stream in order per shard, from `TRIM_HORIZON` or `LATEST`
 #
-# **Time**: about 40 minutes
+# **Time**: about 90 minutes
 #
 # **Prerequisites**: [00 · Start here](00_start_here.ipynb); notebook 02 (execution roles, resource-based
 # policies, synchronous and asynchronous invocation) helps.
@@ -26,23 +26,19 @@ lab.use_course_style()
 aws
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Run all cells before presenting (about 20 s). Handlers really run in worker processes;
-# S3, SQS and Kinesis are moto, and the Lambda service's pollers and asynchronous queue are `lab_support`'s
-# (`lab_support/event_sources/`). AWS's fixed delays (1 and 2 minutes between async retries, the 30 s visibility
-# timeout, batching windows) run on a fast clock: `lab.time_scale = 60` AWS seconds per local second. Say so when
-# the retry cell pauses for 3 s. Everything a student types is plain boto3 and runs unchanged on a real account.
+# **Speaker notes.** Run all cells before presenting (about 30 s). Handlers really run in worker processes;
+# S3, SQS and Kinesis are moto, and the Lambda service's pollers and asynchronous queue are `lab_support`'s.
+# AWS's fixed delays (1 and 2 minutes between async retries, the 30 s visibility timeout, batching windows) run
+# on a fast clock: `lab.time_scale = 60` AWS seconds per local second. Say so when the retry cell pauses for 3 s.
+# Everything a student types is plain boto3 and runs unchanged on a real account (slowly: real minutes).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two ways an event reaches a function
 #
-# The lecture notes:
-#
-# > **Push Mode** — an external service pushes an event into Lambda and triggers the function. … e.g. S3 Event
-# > Notification to trigger Lambda Function. … the service that's the source of the event requires rights to
-# > invoke the Lambda function.
-# >
-# > **Pull Mode** — Services like SQS and Kinesis that do not push events directly to invoke Lambda. For these
-# > event sources, Lambda as a service polls them for events and invokes the Lambda function.
+# The lecture notes: **push mode**, "an external service pushes an event into Lambda and triggers the function
+# … e.g. S3 Event Notification … the service that's the source of the event requires rights to invoke the Lambda
+# function"; **pull mode**, "services like SQS and Kinesis … Lambda as a service polls them for events and
+# invokes the Lambda function."
 #
 # ```mermaid
 # flowchart LR
@@ -71,11 +67,11 @@ aws
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Plain boto3 clients, and a few helpers from `lab_support` for what is not the lesson:
-# `lab.lambda_output.handler_output` reads what a function printed from its CloudWatch Logs log group
-# (`/aws/lambda/<name>`); `lab.resources.queue` creates an SQS queue (or finds it) and empties it, `queue_depth`
-# counts its messages; `execution_role` makes an execution role with exactly the given AWS managed policies;
-# `bucket` and `stream` create a bucket and a Kinesis stream; `clear_mappings` and `track_mapping` keep re-runs
-# clean. Each is re-runnable, tags what it creates with the course tag and registers it for the cleanup cell.
+# `handler_output(name, since)` reads what a function printed (its CloudWatch Logs log group) since `now_ms()`;
+# `bucket`, `queue`, `stream` and `execution_role` create (or find) a bucket, an SQS queue, a Kinesis stream, an
+# execution role with exactly the given AWS managed policies; `queue_depth` counts a queue's messages;
+# `clear_mappings` and `track_mapping` keep re-runs clean. Each tags what it creates and registers it for the
+# clean-up.
 
 # %% slideshow={"slide_type": "fragment"}
 import json
@@ -83,15 +79,11 @@ import time
 
 import boto3
 
-from lab_support.course.lambda_output import handler_output, masked, now_ms
-from lab_support.course.resources import bucket, clear_mappings, clear_permissions, execution_role, queue, queue_depth, stream, track_mapping
+from lab_support.course.lambda_output import handler_output, now_ms
+from lab_support.course.resources import (bucket, clear_mappings, execution_role, queue, queue_depth, stream,
+                                          track_mapping)
 
-s3 = boto3.client("s3")
-lam = boto3.client("lambda")
-sqs = boto3.client("sqs")
-iam = boto3.client("iam")
-kinesis = boto3.client("kinesis")
-
+s3, lam, sqs, iam, kinesis = (boto3.client(name) for name in ("s3", "lambda", "sqs", "iam", "kinesis"))
 print("clients and helpers ready; AWS seconds per local second:", lab.time_scale)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -109,20 +101,21 @@ print("clients and helpers ready; AWS seconds per local second:", lab.time_scale
 #     participant L as Lambda service
 #     participant F as function nb03-on-upload
 #     You->>S3: PutBucketNotificationConfiguration
-#     S3->>L: may s3.amazonaws.com invoke nb03-on-upload? (resource-based policy)
+#     S3->>L: may s3.amazonaws.com invoke nb03-on-upload?
 #     You->>S3: PutObject photos/my cat.jpg
 #     S3-->>You: 200 OK (does not wait for the function)
 #     S3->>L: Invoke, InvocationType=Event, {"Records": [...]}
 #     L-->>S3: 202 Accepted (queued)
 #     L->>F: handler(event, context)
 # ```
-#
-# The bucket and the function. The handler prints the event it receives, then the key of each object, decoded.
 
-# %% slideshow={"slide_type": "subslide"}
-BUCKET = bucket(f"nb03-uploads-{aws.account_id}")  # bucket names are global on AWS: the account id keeps it ours
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The function. A `%%lambda_handler` cell holds a handler's code: JupyterLab highlights it, the kernel checks it
+# compiles and keeps it in a variable (`on_upload_code`); Lambda runs it once it is deployed. This one prints the
+# event it receives, then the key of each object, decoded.
 
-ON_UPLOAD = '''
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler on_upload_code
 import json
 from urllib.parse import unquote_plus
 
@@ -132,8 +125,14 @@ def handler(event, context):
     for record in event["Records"]:
         key = unquote_plus(record["s3"]["object"]["key"])     # keys arrive URL-encoded
         print(f"new object: {key!r}, {record['s3']['object']['size']} bytes")
-'''
-on_upload = lab.create_function("nb03-on-upload", ON_UPLOAD)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The bucket, and the function deployed with `lab.create_function(name, code)`. A re-run starts again from no
+# notification and no permission.
+
+# %% slideshow={"slide_type": "-"}
+BUCKET = bucket(f"nb03-uploads-{aws.account_id}")  # bucket names are global on AWS: the account id keeps it ours
+on_upload = lab.create_function("nb03-on-upload", on_upload_code)
 s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})  # start from none
 try:
     lam.remove_permission(FunctionName="nb03-on-upload", StatementId="allow-s3-uploads")
@@ -141,7 +140,7 @@ except lam.exceptions.ResourceNotFoundException:
     pass  # first run: there is no permission yet
 print(on_upload["FunctionArn"])
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Ask S3 to notify the function about every new object. The function's policy does not mention S3 yet:
 
 # %% slideshow={"slide_type": "fragment"}
@@ -161,7 +160,7 @@ except s3.exceptions.ClientError as err:
 # from invoking the function through S3, the "confused deputy" problem
 # ([resource-based policies for Lambda](https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html)):
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "-"}
 statement = lam.add_permission(
     FunctionName="nb03-on-upload",
     StatementId="allow-s3-uploads",
@@ -170,7 +169,7 @@ statement = lam.add_permission(
     SourceArn=f"arn:aws:s3:::{BUCKET}",
     SourceAccount=aws.account_id,
 )["Statement"]
-print(json.dumps(json.loads(statement), indent=2))
+print(statement)
 
 # %% slideshow={"slide_type": "fragment"}
 s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=notification)
@@ -180,31 +179,48 @@ for config in s3.get_bucket_notification_configuration(Bucket=BUCKET)["LambdaFun
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Upload, and read what the function received
 #
-# A key with a space and a slash. `PutObject` returns at once; the function runs a moment later, so we wait
-# (`lab.wait_idle()`: until the local Lambda has nothing pending), then read the function's log. Three values
-# change on every upload (S3's request ids and the event's `sequencer`); they are shown as `…`.
+# `PutObject` returns at once; the function runs a moment later, so we wait (`lab.wait_idle()`: until the local
+# Lambda has nothing pending), then read the log. `lab.show(value)` prints a long value's first 15 lines.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "-"}
 since = now_ms()
 s3.put_object(Bucket=BUCKET, Key="photos/my cat.jpg", Body=b"meow")
 lab.wait_idle()
 
-VARIES = {"x-amz-request-id", "x-amz-id-2", "sequencer"}
 printed = handler_output("nb03-on-upload", since)
-print(json.dumps(masked(json.loads(printed[0]), VARIES), indent=2))
-print(printed[1])
+event = json.loads(printed[0])
+lab.show(event)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# The part that matters is at the end, under `s3`: the bucket and the object.
+
+# %% slideshow={"slide_type": "-"}
+record = event["Records"][0]
+print(record["eventName"], "|", record["s3"]["bucket"]["name"], "|", {
+    k: record["s3"]["object"][k] for k in ("key", "size")})
+print(printed[1])
+
+# %% [markdown] slideshow={"slide_type": "-"}
 # The shape is AWS's
 # ([event message structure](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)):
 # one `Records` entry per object, `eventName` without the `s3:` prefix, the bucket and the object. The key is
 # **URL-encoded**, `photos/my+cat.jpg`: a space becomes `+` (and `+` itself `%2B`), while `/` stays. A handler that
 # used the key as-is would ask S3 for an object that does not exist; hence `unquote_plus` in the handler.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** When the upload cell ran `put_object`, who waited for the function to finish?
+# > And which line of the policy statement above stops another account's bucket from invoking it?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Nobody waited: `put_object` returned before the handler ran; S3 invokes **asynchronously** and Lambda
+# > answers it `202 Accepted`. The `SourceAccount` condition (with `SourceArn`, this bucket) ties the
+# > permission to this bucket in this account; without them any bucket could use S3 to invoke the function.
+# > </details>
+
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Ask: who waited for the function? Nobody — `put_object` returned before the handler ran,
-# that is what asynchronous means. Then point at the policy statement: `Principal` is the *service*, and the two
-# conditions tie it to this bucket in this account. On AWS, the console's "Add trigger" writes the same statement.
+# **Speaker notes.** Point at the policy statement: `Principal` is the *service*, and the two conditions tie it to
+# this bucket in this account. On AWS, the console's "Add trigger" writes the same statement.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Filters: only some objects
@@ -213,7 +229,7 @@ print(printed[1])
 # no wildcards) ([event notification filtering](https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html)).
 # Only `.jpg` files under `photos/`:
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "-"}
 notification["LambdaFunctionConfigurations"][0]["Filter"] = {"Key": {"FilterRules": [
     {"Name": "prefix", "Value": "photos/"},
     {"Name": "suffix", "Value": ".jpg"},
@@ -241,29 +257,29 @@ print("\n".join(received))
 #     participant F as function
 #     C->>Q: Invoke, InvocationType=Event
 #     Q-->>C: 202 Accepted
-#     Q->>F: attempt 1
-#     F--xQ: error
+#     Q->>F: attempt 1, fails
 #     Note over Q: wait ~1 min
-#     Q->>F: attempt 2
-#     F--xQ: error
+#     Q->>F: attempt 2, fails
 #     Note over Q: wait ~2 min
-#     Q->>F: attempt 3
-#     F--xQ: error
+#     Q->>F: attempt 3, fails
 #     Note over Q: discard, or send a record to the on-failure destination
 # ```
 #
-# Waiting three minutes in class is no fun: here AWS's fixed delays run on a fast clock (`lab.time_scale` AWS
-# seconds per local second, 60 by default), so the three attempts take about 3 s. The function's own code is
-# never sped up.
+# Here AWS's fixed delays run on a fast clock (`lab.time_scale` AWS seconds per local second, 60 by default), so
+# the three attempts take about 3 s. The function's own code is never sped up.
 
-# %% slideshow={"slide_type": "subslide"}
-FAILS = '''
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A function that always fails, with a role of its own (`execution_role`), invoked asynchronously:
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler fails_code
 def handler(event, context):
     print(f"attempt for order {event['order']}, request {context.aws_request_id}")
     raise RuntimeError("payment service unavailable")
-'''
+
+# %% slideshow={"slide_type": "fragment"}
 async_role = execution_role("nb03-async-role", managed=["AWSLambdaBasicExecutionRole"])
-lab.create_function("nb03-always-fails", FAILS, role=async_role)
+lab.create_function("nb03-always-fails", fails_code, role=async_role)
 try:
     lam.delete_function_event_invoke_config(FunctionName="nb03-always-fails")  # back to AWS's defaults
 except lam.exceptions.ResourceNotFoundException:
@@ -271,9 +287,12 @@ except lam.exceptions.ResourceNotFoundException:
 
 since = now_ms()
 response = lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 42}))
-print("StatusCode:", response["StatusCode"], "(queued; the caller does not learn about the error)")
+print(f"StatusCode: {response['StatusCode']} (queued; the caller does not learn about the error)")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Wait, then read the log, and Lambda's own notes on when it scheduled the retries:
+
+# %% slideshow={"slide_type": "-"}
 lab.wait_idle()
 for line in handler_output("nb03-always-fails", since):
     print(line)
@@ -289,10 +308,12 @@ for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fa
 # - an **on-failure destination** (an SQS queue, SNS topic, Lambda function, EventBridge bus or S3 bucket) that
 #   receives an *invocation record* about every event that failed for good
 #   ([retain records](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html)).
-#
-# The execution role sends that record, so it needs `sqs:SendMessage` on the queue.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# No retries, and an SQS queue as the on-failure destination. The execution role sends the record, so it needs
+# `sqs:SendMessage` on the queue:
+
+# %% slideshow={"slide_type": "-"}
 failed_url, failed_arn = queue("nb03-failed-events")
 iam.put_role_policy(RoleName="nb03-async-role", PolicyName="send-failures", PolicyDocument=json.dumps({
     "Version": "2012-10-17",
@@ -309,46 +330,22 @@ lab.wait_idle()
 attempts = [line for line in handler_output("nb03-always-fails", since) if line.startswith("attempt")]
 print(len(attempts), "attempt (MaximumRetryAttempts=0)")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The invocation record in the destination queue (its first lines; `full=True` shows the stack trace too):
+
+# %% slideshow={"slide_type": "-"}
 message = sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=1)["Messages"][0]
-record = json.loads(message["Body"])
-print(json.dumps(record, indent=2))
+lab.show(json.loads(message["Body"]))
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# `requestPayload` is the original event, `condition` says why Lambda gave up (`RetriesExhausted` or
+# `EventAgeExceeded`); further down, `responsePayload` holds the function's error.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** The record is how you find out, hours later, which order failed and why: `requestPayload`
-# is the original event, `condition` says why Lambda gave up (`RetriesExhausted` or `EventAgeExceeded`),
-# `responsePayload` is the function's error. Older setups use a dead-letter queue on the function
-# (`DeadLetterConfig`, SQS or SNS), which receives only the event with the error in message attributes; a
-# destination receives the whole invocation record, and can also be notified on success.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ### Your turn: set-up for exercise 03.1
-#
-# This cell prepares a bucket `nb03-exercise-<account id>` and a function `nb03-thumbnailer`, not yet
-# connected (running it again puts them back in that state).
-
-# %% slideshow={"slide_type": "-"}
-EXERCISE_BUCKET = bucket(f"nb03-exercise-{aws.account_id}")
-thumbnailer = lab.create_function("nb03-thumbnailer", '''
-def handler(event, context):
-    for record in event["Records"]:
-        print("thumbnail for", record["s3"]["object"]["key"])
-''')
-s3.put_bucket_notification_configuration(Bucket=EXERCISE_BUCKET, NotificationConfiguration={})  # unsolved again
-clear_permissions("nb03-thumbnailer")  # no resource-based policy statement: unsolved again
-print("bucket:", EXERCISE_BUCKET, "| function:", thumbnailer["FunctionArn"])
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 03.1 — only PNG images
-#
-# Make S3 invoke `nb03-thumbnailer` **for new objects under `images/` whose name ends in `.png`, and for nothing
-# else** (not for `.jpg`, not for `.png` elsewhere, not for deletions). You need two calls: one on the Lambda
-# side, one on the S3 side. The check uploads a few test objects and looks at which ones invoked the function.
-
-# %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-
-lab.check("03.1")
+# **Speaker notes.** The record is how you find out, hours later, which order failed and why. Older setups use a
+# dead-letter queue on the function (`DeadLetterConfig`, SQS or SNS), which receives only the event with the
+# error in message attributes; a destination receives the whole invocation record, and can also be notified on
+# success.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pull: Lambda reads an SQS queue
@@ -374,17 +371,20 @@ lab.check("03.1")
 #     end
 # ```
 #
-# Here it is Lambda that calls SQS, **with the function's execution role**. A role with only the basic logging
-# permissions first:
+# Here it is Lambda that calls SQS, **with the function's execution role**.
 
-# %% slideshow={"slide_type": "subslide"}
-reader_role = execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole"])  # logs only, no SQS
-ORDER_WORKER = '''
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A worker that prints each batch, with a role that has only the basic logging permissions first:
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler order_worker_code
 def handler(event, context):
     bodies = [record["body"] for record in event["Records"]]
     print(f"batch of {len(bodies)}: {bodies}")
-'''
-lab.create_function("nb03-order-worker", ORDER_WORKER, role=reader_role)
+
+# %% slideshow={"slide_type": "fragment"}
+reader_role = execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole"])  # logs only, no SQS
+lab.create_function("nb03-order-worker", order_worker_code, role=reader_role)
 clear_mappings("nb03-order-worker")
 orders_url, orders_arn = queue("nb03-orders")
 
@@ -403,12 +403,12 @@ except lam.exceptions.InvalidParameterValueException as err:
 # `sqs:GetQueueAttributes` on the queue; the AWS managed policy `AWSLambdaSQSQueueExecutionRole` grants them
 # ([execution role permissions for SQS](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "-"}
 execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
 mapping = lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
                                           BatchSize=10)
 track_mapping(mapping, "nb03-orders -> nb03-order-worker")
-print({k: mapping[k] for k in ("UUID", "State", "BatchSize", "EventSourceArn")})
+print({k: mapping[k] for k in ("State", "BatchSize", "EventSourceArn")})
 
 # %% slideshow={"slide_type": "fragment"}
 since = now_ms()
@@ -432,10 +432,9 @@ print("messages left in the queue:", queue_depth(orders_url))
 # - `MaximumBatchingWindowInSeconds` (0–300 s): how long Lambda may keep gathering before it invokes. With 0
 #   (the SQS default) it invokes as soon as it has something.
 #
-# One experiment, three queues, each with its own function and mapping. A producer sends a burst of 10
-# messages, then one message every 6 s (AWS time), to all three queues at once.
+# One experiment, three queues, each with its own function (the same worker code) and mapping:
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "-"}
 SETTINGS = {  # queue and function name: (BatchSize, MaximumBatchingWindowInSeconds)
     "nb03-batch-size-1": (1, 0),
     "nb03-batch-size-10": (10, 0),
@@ -444,7 +443,7 @@ SETTINGS = {  # queue and function name: (BatchSize, MaximumBatchingWindowInSeco
 queues = {}
 for name, (size, window) in SETTINGS.items():
     url, arn = queue(name)
-    lab.create_function(name, ORDER_WORKER, role=reader_role)  # one function per queue, so they do not compete
+    lab.create_function(name, order_worker_code, role=reader_role)  # one function per queue: they do not compete
     clear_mappings(name)
     lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))  # warm up: no cold start in the plot
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=size,
@@ -452,6 +451,10 @@ for name, (size, window) in SETTINGS.items():
     track_mapping(m, name)
     queues[name] = (url, arn)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A producer sends a burst of 10 messages, then one message every 6 s (AWS time), to all three queues at once:
+
+# %% slideshow={"slide_type": "-"}
 start = time.time()
 sent = [start] * 10  # when each message was sent (the same moment for all three queues)
 for url, _ in queues.values():  # a burst of 10
@@ -462,30 +465,29 @@ for i in range(10):  # then one every 6 s (AWS time)
     for url, _ in queues.values():
         sqs.send_message(QueueUrl=url, MessageBody=f"single {i}")
 lab.wait_idle()
-
 batches = {name: [b for b in lab.event_sources.timeline("sqs.batch", arn) if b["start"] >= start]
            for name, (_, arn) in queues.items()}
+
+# %% slideshow={"slide_type": "fragment"}
 for name, (size, window) in SETTINGS.items():
     processed = sorted(m for b in batches[name] for m in b["ids"])
-    print(f"{name:22} BatchSize={size:<3} window={window:>2} s: {len(sent)} sent, "
-          f"{len(processed)} processed, each once: {len(set(processed)) == len(sent)}, "
-          f"no batch above BatchSize: {max(b['size'] for b in batches[name]) <= size}")
+    print(f"{name:22} BatchSize={size:<3} window={window:>2} s: {len(processed)} of {len(sent)} processed, "
+          f"each once: {len(set(processed)) == len(sent)}, "
+          f"none above BatchSize: {max(b['size'] for b in batches[name]) <= size}")
 
 # %% slideshow={"slide_type": "subslide"}
 import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(len(SETTINGS), 1, sharex=True, figsize=(11, 7.5))
 for ax, (name, (size, window)) in zip(axes, SETTINGS.items(), strict=True):
-    aws_time = [(b["start"] - start) * lab.time_scale for b in batches[name]]
-    ax.bar(aws_time, [b["size"] for b in batches[name]], width=1.2, align="edge", color="C0", label="one invocation")
+    ax.bar([(b["start"] - start) * lab.time_scale for b in batches[name]], [b["size"] for b in batches[name]],
+           width=1.2, align="edge", label="one invocation")
     ax.plot([(t - start) * lab.time_scale for t in sent], [0] * len(sent), "|", color="C3", markersize=14,
             label="message sent")
-    ax.set_title(f"BatchSize {size}, window {window} s: {len(batches[name])} invocations", loc="left", fontsize=15)
-    ax.set_ylim(-0.8, 11)
-    ax.set_ylabel("records")
+    ax.set_title(f"BatchSize {size}, window {window} s: {len(batches[name])} invocations", loc="left")
+    ax.set(ylim=(-0.8, 11), ylabel="records")
 axes[0].legend(loc="upper right", ncol=2)
 axes[-1].set_xlabel("seconds since the first message (AWS time)")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -501,76 +503,166 @@ plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Trade-off to make explicit: fewer invocations (cost, downstream load) vs latency. With SQS,
-# a `BatchSize` above 10 requires a batching window of at least 1 s. Run the two cells again: the bars move a
+# a `BatchSize` above 10 requires a batching window of at least 1 s. Run the cells again: the bars move a
 # little, the totals do not. That is also why the stored output prints only totals.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## When a batch fails: visibility timeout, redrive, partial batch responses
+# ## When a batch fails: visibility timeout and redrive
 #
 # A mapping never drops messages by itself. When the function fails, the batch is **not** deleted: its messages
-# become visible again after the queue's **visibility timeout** and are received again. Each receive increments
-# `ApproximateReceiveCount`; once it reaches the queue's `maxReceiveCount` (its *redrive policy*), SQS moves the
-# message to the **dead-letter queue**
-# ([SQS dead-letter queues](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html)).
+# become visible again once the queue's **visibility timeout** has passed since they were received, and are
+# received again. Each receive adds one to the message's `ApproximateReceiveCount`. A queue with a *redrive
+# policy* names a **dead-letter queue** and a `maxReceiveCount`: when a message's receive count
+# exceeds `maxReceiveCount`, SQS moves it to the dead-letter queue
+# ([SQS dead-letter queues](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html);
+# the `RedrivePolicy` attribute in [SetQueueAttributes](https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html)).
 #
 # ```mermaid
 # flowchart LR
 #     q[("queue")] -- "receive (count + 1)" --> f["function"]
 #     f -- "success" --> del["deleted"]
-#     f -- "failure" --> wait["invisible for the<br/>visibility timeout"] --> q
-#     q -- "count = maxReceiveCount" --> dlq[("dead-letter queue")]
+#     f -- "failure" --> wait["invisible until the<br/>visibility timeout ends"] --> q
+#     q -- "count would exceed maxReceiveCount" --> dlq[("dead-letter queue")]
 # ```
-#
-# By default one bad message fails **its whole batch**, so the good ones are processed again too. With
-# `FunctionResponseTypes=["ReportBatchItemFailures"]` the function returns the ids of the messages that failed,
-# and only those come back
-# ([partial batch responses](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
 
-# %% slideshow={"slide_type": "subslide"}
-JOB_WORKER = '''
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 03.1 · Predict: how many receives before the dead-letter queue?
+#
+# A queue whose redrive policy says `"maxReceiveCount": 4`, a function that **always** fails, one message. How
+# many times will the function receive that message before SQS moves it to the dead-letter queue? Write your
+# answer as a whole number in `prediction`, **then** run the cell: the check builds that queue and function, runs
+# the experiment, counts the receives in the function's log, and explains the difference.
+
+# %% slideshow={"slide_type": "-"}
+prediction = ...  # YOUR CODE HERE: a whole number
+
+lab.check("03.1", prediction=prediction)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### One bad message fails its whole batch
+#
+# A job worker that raises an error on a "poison" message, a queue with a dead-letter queue after 3 receives, and
+# a **disabled** mapping (`Enabled=False`: it does not poll yet; the messages wait).
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler job_worker_code
 def handler(event, context):
-    failures = []
     for record in event["Records"]:
         print(f"{record['body']!r}: receive #{record['attributes']['ApproximateReceiveCount']}")
         if "poison" in record["body"]:
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}       # only these messages come back
-'''
-lab.create_function("nb03-job-worker", JOB_WORKER, role=reader_role)
+            raise ValueError(f"cannot process {record['body']!r}")
+
+# %% slideshow={"slide_type": "fragment"}
+lab.create_function("nb03-job-worker", job_worker_code, role=reader_role)
 clear_mappings("nb03-job-worker")
 jobs_dlq_url, jobs_dlq_arn = queue("nb03-jobs-dlq")
 jobs_url, jobs_arn = queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
     {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": 3}))
-
-jobs_mapping = lam.create_event_source_mapping(
-    EventSourceArn=jobs_arn, FunctionName="nb03-job-worker", BatchSize=10,
-    FunctionResponseTypes=["ReportBatchItemFailures"],
-    Enabled=False,  # paused: messages wait in the queue
-)
+jobs_mapping = lam.create_event_source_mapping(EventSourceArn=jobs_arn, FunctionName="nb03-job-worker",
+                                               BatchSize=10, Enabled=False)
 track_mapping(jobs_mapping, "nb03-jobs -> nb03-job-worker")
 sqs.send_message_batch(QueueUrl=jobs_url, Entries=[
     {"Id": str(i), "MessageBody": body} for i, body in enumerate(["job 1", "poison job", "job 2"])])
-time.sleep(0.2)
-print("mapping:", lam.get_event_source_mapping(UUID=jobs_mapping["UUID"])["State"],
-      "| messages waiting:", queue_depth(jobs_url))
+print("messages waiting:", queue_depth(jobs_url))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A disabled mapping does not poll: the messages wait. Enable it, and watch the poison message come back every
-# visibility timeout (30 s on AWS, 0.5 s here) until its third receive:
+# Enable the mapping, and watch the batch come back every visibility timeout (30 s on AWS, 0.5 s here):
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "-"}
 since = now_ms()
 lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
 lab.wait_idle()
-print("\n".join(handler_output("nb03-job-worker", since)))
+print("\n".join(line for line in handler_output("nb03-job-worker", since) if not line.startswith("[ERROR]")))
 print("left in nb03-jobs:", queue_depth(jobs_url))
 dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-print("in nb03-jobs-dlq:", [m["Body"] for m in dead])
+print("in nb03-jobs-dlq:", sorted(m["Body"] for m in dead))
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# The handler raised at `poison job`, so the whole batch failed: `job 1` was processed again on every receive, and
+# `job 2` never at all. After the third failed receive the next one would have exceeded `maxReceiveCount` (3), so
+# SQS moved all three messages to the dead-letter queue, good jobs included.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `job 1` and `job 2` ran once and were deleted; `poison job` was received three times (`maxReceiveCount`), then
-# SQS moved it to the dead-letter queue, where someone can look at it. Without `ReportBatchItemFailures` the
-# handler would have to raise an error, and `job 1` and `job 2` would have been retried with it.
+# ### Partial batch responses
+#
+# With `FunctionResponseTypes=["ReportBatchItemFailures"]` on the mapping, the function may **return** which
+# messages failed instead of raising: `{"batchItemFailures": [{"itemIdentifier": "<messageId>"}, …]}`. Lambda
+# deletes the others and only the listed ones come back. An empty list means all succeeded; an exception still
+# fails the whole batch
+# ([partial batch responses](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html)).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The set-up for the next exercise: a payments handler that charges each order (an amount of 0 is refused).
+# `prepare_03_2` deploys it as `nb03-payments`, with a queue whose dead-letter queue takes a message after 2
+# receives, and a mapping with `ReportBatchItemFailures`; it returns the function's execution role.
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler payments_code
+import json
+
+
+def charge(order):
+    if order["amount"] <= 0:
+        raise ValueError(f"order {order['id']}: the amount must be positive")
+    print(f"charged order {order['id']}: {order['amount']} EUR")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        charge(json.loads(record["body"]))
+
+# %% slideshow={"slide_type": "fragment"}
+from lab_support.exercises.nb03 import prepare_03_2, prepare_03_3
+
+payments_role = prepare_03_2(payments_code)
+print("nb03-payments is deployed, with its queue, dead-letter queue and mapping")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 03.2 · Write: retry only the bad message
+#
+# Today one order with amount 0 fails the whole batch: the good orders before it are charged again on every
+# receive, the ones after it never, and all of them end in the dead-letter queue. Change `handler` in the
+# `payments_code` cell above (keep `charge` as it is) so that **only the bad order is retried**; run that cell,
+# then this one: it deploys your handler and checks by sending three orders, one of them bad, then reading
+# the function's log (who was charged how often) and the dead-letter queue.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: edit the payments_code cell above and run it, then run this cell
+lab.create_function("nb03-payments", payments_code, role=payments_role)
+
+lab.check("03.2")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The visibility timeout and the function's timeout
+#
+# While a batch is being processed its messages are invisible, but only for the queue's visibility timeout. If
+# the function may run longer than that, a message can become visible again **while it is still being
+# processed**, and be received and processed a second time. So the function's timeout must not exceed the queue's
+# visibility timeout: Lambda refuses to create (or update) a mapping otherwise, and AWS recommends a visibility
+# timeout of **at least six times** the function's timeout, so that Lambda can retry a throttled batch
+# ([configuring a queue for Lambda](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
+# Changing the queue or the function *later* is not checked.
+#
+# The set-up for the next exercise, a shipping team's queue and function as they are today (run it again to get
+# back to that state):
+
+# %% slideshow={"slide_type": "fragment"}
+prepare_03_3()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 03.3 · Diagnose: orders shipped twice
+#
+# The shipping team's function `nb03-shipping` reads the queue `nb03-shipping`. Since last week some orders get
+# **two labels**: the logs on AWS show the same `messageId` processed twice, the second time about 30 s after the
+# first, with `ApproximateReceiveCount` 2, although the function never failed. Last week someone "only changed a
+# setting". Find the cause with boto3 calls, and fix it without making the function's batches shorter. (The
+# local Lambda does not show the duplicates: its poller keeps a batch hidden while it runs. The check reads the
+# settings, then sends an order through.)
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+
+lab.check("03.3")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Pull from a stream: Kinesis, in order per shard
@@ -591,7 +683,11 @@ print("in nb03-jobs-dlq:", [m["Body"] for m in dead])
 #     s1 --> m2
 # ```
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A stream with two shards and two records per user before any mapping exists, and a handler that prints the
+# shard and the records of each batch:
+
+# %% slideshow={"slide_type": "-"}
 STREAM = "nb03-clicks"
 stream_since = now_ms()
 stream_arn = stream(STREAM, shards=2, fresh=True)  # deleted and created again: an empty stream on every run
@@ -600,7 +696,8 @@ for user in ["alice", "bob"]:  # two records per user before any mapping exists
     for i in range(2):
         kinesis.put_record(StreamName=STREAM, PartitionKey=user, Data=f"{user} old {i}".encode())
 
-CLICKS = '''
+# %% slideshow={"slide_type": "fragment"}
+# %%lambda_handler clicks_code
 import base64
 import json
 
@@ -609,11 +706,16 @@ def handler(event, context):
     shard = event["Records"][0]["eventID"].split(":")[0]      # one shard per invocation
     data = [base64.b64decode(r["kinesis"]["data"]).decode() for r in event["Records"]]
     print(shard, json.dumps(data))
-'''
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Two functions, one mapping each: one from `TRIM_HORIZON`, one from `LATEST`. A stream mapping needs the
+# Kinesis read permissions (`AWSLambdaKinesisExecutionRole`):
+
+# %% slideshow={"slide_type": "-"}
 stream_role = execution_role("nb03-stream-reader",
                              managed=["AWSLambdaBasicExecutionRole", "AWSLambdaKinesisExecutionRole"])
 for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
-    lab.create_function(name, CLICKS, role=stream_role)
+    lab.create_function(name, clicks_code, role=stream_role)
     clear_mappings(name)
     m = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position,
                                         BatchSize=100)
@@ -622,7 +724,10 @@ for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks
         time.sleep(1)
 print("two mappings on", STREAM)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Three new clicks per user, then what each function received, per shard:
+
+# %% slideshow={"slide_type": "-"}
 for i in range(3):
     for user in ["alice", "bob", "carol"]:
         kinesis.put_record(StreamName=STREAM, PartitionKey=user, Data=f"{user} new {i}".encode())
@@ -644,44 +749,19 @@ for name in ["nb03-clicks-from-start", "nb03-clicks-from-now"]:
 # - A failing batch blocks **its shard** until it succeeds, expires or runs out of `MaximumRetryAttempts`:
 #   the price of ordering ([Kinesis error handling](https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)).
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Which shard a key lands on is an MD5 hash of the partition key: the same on AWS. Good
-# question for the room: why does SQS delete processed messages and Kinesis not? (A queue hands out work; a
-# stream is a log that several consumers read, each with its own position — here two mappings.)
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ### Your turn: set-up for exercise 03.2
-#
-# This cell prepares a function `nb03-picky` (it fails the whole batch when a message contains "poison"), a
-# queue `nb03-inbox` and an empty queue `nb03-inbox-dlq`, not yet connected.
-
-# %% slideshow={"slide_type": "-"}
-PICKY = '''
-def handler(event, context):
-    for record in event["Records"]:
-        if "poison" in record["body"]:
-            raise ValueError(f"cannot process {record['body']!r}")
-'''
-lab.create_function("nb03-picky", PICKY, role=reader_role)
-clear_mappings("nb03-picky")  # unsolved again on a re-run
-inbox_url, inbox_arn = queue("nb03-inbox", RedrivePolicy="")  # no redrive policy: unsolved again
-inbox_dlq_url, inbox_dlq_arn = queue("nb03-inbox-dlq")
-print("queue:", inbox_arn, "\ndead-letter queue:", inbox_dlq_arn)
-
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 03.2 — a poison message ends in the dead-letter queue
-#
-# Connect them so that **a poison message ends in `nb03-inbox-dlq`**:
-#
-# 1. give `nb03-inbox` a redrive policy to `nb03-inbox-dlq` with a small `maxReceiveCount` (2 or 3);
-# 2. create an event source mapping from `nb03-inbox` to `nb03-picky` with `BatchSize` 5.
-#
-# The check sends a poison message of its own and looks for it in the dead-letter queue.
+# > **🤔 Check yourself.** After processing, SQS deletes the messages but Kinesis keeps the records. Why the
+# > difference, and what does it allow here?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > A queue hands out work: once a message is done, nobody needs it. A stream is a log that several consumers
+# > read, each at its own position, until the records expire. Here two mappings read the same records, one from
+# > the start and one from "now".
+# > </details>
 
-# %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-
-lab.check("03.2")
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Speaker notes.** Which shard a key lands on is an MD5 hash of the partition key: the same on AWS.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Every event source, by invocation mode
@@ -690,20 +770,54 @@ lab.check("03.2")
 # ([Invoking Lambda with events from other AWS services](https://docs.aws.amazon.com/lambda/latest/dg/lambda-services.html);
 # the pull sources from [event source mappings](https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html)):
 #
-# | mode | who calls Invoke | error handling | services (examples) |
+# | | push, synchronous | push, asynchronous | pull: event source mapping |
 # |---|---|---|---|
-# | **push, synchronous** | the service, and it waits for the answer | the caller's (it sees the error) | Amazon API Gateway, Application Load Balancer, Amazon Cognito, Amazon Lex, Amazon Connect, Amazon Data Firehose, Amazon S3 Batch Operations, Amazon VPC Lattice |
-# | **push, asynchronous** | the service, which gets `202` at once | Lambda's: 2 retries, destinations, DLQ | Amazon S3, Amazon SNS, Amazon SES, Amazon EventBridge (event buses), Amazon CloudWatch Logs, AWS CloudFormation, AWS Config, AWS IoT, AWS CodeCommit, AWS CodePipeline |
-# | **pull: event source mapping** | Lambda's poller, synchronously, in batches | the mapping's: retry until success, expiry or DLQ/redrive | Amazon SQS, Amazon Kinesis, Amazon DynamoDB Streams, Amazon MSK, self-managed Apache Kafka, Amazon MQ, Amazon DocumentDB |
+# | **who calls Invoke** | the service; it waits | the service; it gets `202` | Lambda's poller, in batches |
+# | **errors** | the caller sees them | Lambda retries (2), destinations | retried until success or redrive |
+# | **services** | Amazon API Gateway | Amazon S3 | Amazon SQS |
+# | | Application Load Balancer | Amazon SNS | Amazon Kinesis |
+# | | Amazon Cognito | Amazon SES | Amazon DynamoDB Streams |
+# | | Amazon Lex | Amazon EventBridge (buses) | Amazon MSK |
+# | | Amazon Connect | Amazon CloudWatch Logs | self-managed Apache Kafka |
+# | | Amazon Data Firehose | AWS CloudFormation | Amazon MQ |
+# | | Amazon S3 Batch Operations | AWS Config | Amazon DocumentDB |
+# | | Amazon VPC Lattice | AWS IoT, AWS CodeCommit | |
+# | | | AWS CodePipeline | |
 #
-# AWS Step Functions and EventBridge Pipes and Scheduler can invoke either synchronously or asynchronously.
-# Permissions follow the mode: push needs the function's **resource-based policy** to allow the service; pull
-# needs the function's **execution role** to allow reading the source.
+# AWS Step Functions and EventBridge Pipes and Scheduler can invoke either way. Permissions follow the mode:
+# push needs the function's **resource-based policy** to allow the service; pull needs the function's
+# **execution role** to allow reading the source.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Tie back to the lecture notes' two questions ("which service may invoke the function?" and
 # "which service may the function invoke?"): push answers the first with the resource policy; pull turns it
 # around, because Lambda reads the queue with the function's own role.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Summary
+#
+# - **Push**: the source invokes the function. S3 does it asynchronously, as `s3.amazonaws.com`, so the
+#   function's **resource-based policy** must allow it (`SourceArn`, `SourceAccount`); keys arrive URL-encoded.
+# - A failed **asynchronous** invocation is retried by Lambda (twice by default, about 1 and 2 minutes apart),
+#   then dropped, or recorded in an **on-failure destination**.
+# - **Pull**: an **event source mapping** polls SQS or a stream with the function's **execution role** and
+#   invokes the function synchronously with batches (`BatchSize` is a maximum; a batching window gathers).
+# - SQS: a failed batch comes back after the **visibility timeout**; a message whose receive count **exceeds**
+#   `maxReceiveCount` moves to the **dead-letter queue**. `batchItemFailures` retries only the failed messages.
+# - The queue's visibility timeout must cover the function's timeout (AWS: six times), or messages run twice.
+# - Kinesis: in order per shard; records stay in the stream; `TRIM_HORIZON` vs `LATEST`.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
+#
+# 1. In push mode, which policy must allow the call, and whose? In pull mode?
+# 2. An asynchronous invocation fails every time. With the defaults, how many attempts does Lambda make, and
+#    what happens to the event afterwards? What can you configure so it is not lost silently?
+# 3. A redrive policy says `"maxReceiveCount": 5`. How many times can a message be received before SQS moves it
+#    to the dead-letter queue?
+# 4. Why can one poison message cause good messages to be processed twice, and what stops it?
+# 5. A function's timeout is 5 minutes. What visibility timeout should its source queue have, and why?
+# 6. A new Kinesis mapping starts at `LATEST`. Does it see records written an hour ago?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -712,3 +826,9 @@ lab.check("03.2")
 
 # %% slideshow={"slide_type": "-"}
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [04 · API Gateway architecture and endpoint types](04_api_gateway_architecture.ipynb): API Gateway, a service
+# that invokes Lambda synchronously, and the REST API it puts in front of a function.
