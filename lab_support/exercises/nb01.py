@@ -1,55 +1,105 @@
-"""Self-checks for notebook 01 (What is an API). They look at the notes service's real state."""
+"""Self-checks for notebook 01 (What is an API). They look at the notes service's real state and log.
+
+01.1 (fix) reads the notes the service holds and the requests it answered; 01.2 (predict) sends its four requests
+itself, after the student recorded a prediction, and compares.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from lab_support.course.services import notes as _notes
-from lab_support.exercises.registry import exercise
+import requests
 
-IDEMPOTENT = {"GET", "PUT", "DELETE"}  # RFC 9110 §9.2.2; POST is neither safe nor idempotent
+from lab_support.course.http import status_text
+from lab_support.course.services import notes as _notes
+from lab_support.exercises.registry import Verdict, compare_prediction, exercise
+
+DENTIST = "book the dentist"
+RENT = "pay rent"
+
+
+def _service() -> _notes.NotesService | None:
+    service = _notes._SERVICE
+    return service if service is not None and service.running else None
+
+
+def _answered(response: Any) -> str:
+    """What the service said in ``response`` (a requests.Response), in one line, or nothing."""
+    if not isinstance(response, requests.Response):
+        return ""
+    try:
+        message = response.json().get("message", "")
+    except (ValueError, AttributeError):
+        message = ""
+    return f"\n   The service answered {status_text(response.status_code)}" + (f": {message}" if message else "")
 
 
 @exercise(
     "01.1",
-    "create a note and mark it done with PUT",
-    'POST {"title": "buy milk"} to /notes, then PUT {"title": "buy milk", "done": true} to /notes/{its id}',
+    "a request the service refuses",
+    [
+        "Read the message in the answer: it names the first problem. Fix that one, run the cell, read the next answer.",
+        "The section 'Status codes: when things go wrong' makes these mistakes on purpose: compare its requests.",
+        "requests.post's json= parameter writes JSON (double quotes, false) and sets Content-Type: application/json.",
+    ],
+    kind="fix",
 )
-def _buy_milk() -> bool | str:
-    service = _notes._SERVICE
-    if service is None or not service.running:
+def _dentist(response: Any = None) -> Verdict:
+    """Solved when the service holds the note "book the dentist", not done. ``response`` (optional) is only
+    quoted back, so the student reads what the service said."""
+    service = _service()
+    if service is None:
         return "the notes service is not running: notes = lab.start_notes_service()"
-    milk = [n for n in service.notes if n["title"].strip().lower() == "buy milk"]
-    if not milk:
-        return 'there is no note titled "buy milk" yet'
-    puts = {c.path.split("?")[0] for c in service.log if c.method == "PUT" and c.status == 200}
-    for note in milk:
-        if note["done"] and f"/notes/{note['id']}" in puts:
-            return True
-    if any(n["done"] for n in milk):
-        return '"buy milk" is done, but not through a successful PUT to /notes/{id}'
-    return f'note {milk[0]["id"]} "buy milk" exists but is not done yet'
+    found = [n for n in service.notes if n["title"].strip().lower() == DENTIST]
+    if not found:
+        return f'there is no note "{DENTIST}" yet{_answered(response)}'
+    if all(n["done"] for n in found):
+        return f'"{DENTIST}" exists, but it is done: the note should not be done yet'
+    return True
+
+
+def _recorded(prediction: Any) -> bool:
+    if not isinstance(prediction, dict):
+        return False
+    statuses = prediction.get("statuses")
+    return (isinstance(statuses, list | tuple) and len(statuses) == 4 and all(s is not ... for s in statuses)
+            and prediction.get("notes_left", ...) is not ...)
+
+
+def _normalise(value: Any) -> Any:
+    return [int(s) for s in value["statuses"]], int(value["notes_left"])
 
 
 @exercise(
     "01.2",
-    "which methods are idempotent",
-    "call lab.check(\"01.2\", {...}) with the methods that leave the same state when sent once or "
-    "twice (RFC 9110 §9.2.2)",
+    "the same requests, twice",
+    [
+        'Fill in every "...": four status codes (numbers such as 200) and a count, before you run anything.',
+        "The sections 'POST to insert' and 'DELETE to delete' show which status each method answers with.",
+        "RFC 9110 §9.2.2 (idempotent methods): what matters is the state left on the server, not the answer.",
+    ],
+    kind="predict",
 )
-def _idempotent(answer: Any = None) -> bool | str:
-    if answer is None:
-        return 'pass your answer, e.g. lab.check("01.2", {"GET"})'
-    if isinstance(answer, str) or not isinstance(answer, Iterable):
-        return 'the answer is a set of method names, e.g. {"GET", "POST"}'
-    given = {str(m).strip().upper() for m in answer}
-    unknown = given - {"GET", "POST", "PUT", "DELETE"}
-    if unknown:
-        return f"choose among GET, POST, PUT and DELETE (not {', '.join(sorted(unknown))})"
-    if "POST" in given:
-        return "send the same POST twice and count the notes: is the state the same as after one?"
-    missing = IDEMPOTENT - given
-    if missing:
-        return f"{', '.join(sorted(missing))} missing: what does sending it a second time change on the server?"
-    return True
+def _twice(prediction: Any = ...) -> Verdict:
+    if not _recorded(prediction):
+        return ('record your prediction first: prediction = {"statuses": [four codes], "notes_left": a number}, '
+                "then run the cell")
+    service = _service()
+    if service is None:
+        return "the notes service is not running: notes = lab.start_notes_service()"
+    url = f"{service.url}/notes"
+    first = requests.post(url, json={"title": RENT}, timeout=10)
+    second = requests.post(url, json={"title": RENT}, timeout=10)
+    created = [r.json().get("id") for r in (first, second) if r.status_code == 201]
+    gone = [requests.delete(f"{url}/{created[0]}", timeout=10) for _ in range(2)] if created else []
+    statuses = [r.status_code for r in (first, second, *gone)]
+    left = sum(1 for n in service.notes if n["id"] in created)
+    observed = {"statuses": statuses, "notes_left": left}
+    why = (f"The two POSTs created two notes (ids {created}): POST is not idempotent. The first DELETE removed "
+           "the first note (204, no body); the second found nothing to delete (404). DELETE is still idempotent: "
+           "after one DELETE or two, that note is gone; idempotence is about the state, not the answer. "
+           f"One \"{RENT}\" note is left: the second POST's.")
+    try:
+        return compare_prediction(_normalise(prediction), _normalise(observed), why)
+    except (TypeError, ValueError):
+        return "the status codes and the count are whole numbers, e.g. 200"

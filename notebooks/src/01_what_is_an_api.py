@@ -10,10 +10,11 @@
 # - read a request (method, URL, headers, body) and a response (status, headers, body)
 # - use GET to read, POST to insert, PUT to update and DELETE to delete (and PATCH to change a field)
 # - explain the status codes 200, 201, 204, 400, 404, 405 (and 415, 422) and what to do about each
-# - tell safe methods from idempotent ones, citing RFC 9110
+# - tell safe methods from idempotent ones, citing RFC 9110, and predict what repeating a request does
+# - fix a request the server refuses, by reading the answer it gives
 # - replay the same calls from curl, from a request-builder form and from a Postman collection
 #
-# **Time**: about 30 minutes
+# **Time**: about 70 minutes
 #
 # **Prerequisites**: [00 · Start here](00_start_here.ipynb). No HTTP knowledge needed.
 
@@ -25,10 +26,10 @@ aws
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting. Nothing here needs AWS yet: the notes service is a plain
-# Python web service in a background thread of the kernel, on `127.0.0.1` and a random port (the stored
-# outputs show `PORT`). Every call is real, so you can improvise: change a title, send a broken body, and the
-# answer comes back live. If a student asks "where is the server?": it is `lab_support/services/notes.py`,
-# about 300 lines, meant to be read.
+# Python web service in a background thread of the kernel, on `127.0.0.1` and a random port: the stored outputs
+# show the port of the run that stored them, and yours differs. Every call is real, so you can improvise: change a
+# title, send a broken body, and the answer comes back live. If a student asks "where is the server?": it is
+# `lab_support/course/services/notes.py`, about 450 lines, meant to be read.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What is an API?
@@ -44,9 +45,12 @@ aws
 # - the **server** answers: it owns the data and decides what a request may do.
 #
 # On the web the conversation is **HTTP**: the client sends a *request* (a method such as `GET`, a URL, headers,
-# maybe a body) and gets back exactly one *response* (a status code, headers, maybe a body). An API written this
-# way, with one URL per thing ("resource") and the HTTP methods as verbs, is called a **REST API**: the kind
-# API Gateway builds.
+# maybe a body) and gets back exactly one *response* (a status code, headers, maybe a body). An API written in
+# this style, one URL per thing ("resource") and the HTTP methods as verbs, is called **RESTful**, after REST,
+# the architectural style of the web ([Fielding, 2000, ch. 5](https://ics.uci.edu/~fielding/pubs/dissertation/rest_arch_style.htm)).
+# Keep the style apart from **API Gateway's REST API**, a product named after it (notebook 04): API Gateway's
+# REST API product and its HTTP API product both serve RESTful APIs
+# ([Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Our server is a service for notes. A note is a small JSON object, `{"id": 1, "title": "buy milk", "done": false}`.
@@ -92,10 +96,10 @@ import requests
 url = f"{notes.url}/notes"
 print(lab.curl_line("GET", url))
 response = requests.get(url)
-response.status_code, response.reason, response.headers["Content-Type"], response.json()
+response.status_code, response.headers["Content-Type"], response.json()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# `200 OK`, a JSON body, and an empty list: there are no notes yet. `lab.show(response)` prints a response as
+# Status 200, a JSON body, and an empty list: there are no notes yet. `lab.show(response)` prints a response as
 # it travelled: status line, the headers worth reading (`response.headers` has them all, including `Date`
 # and `Server`), a blank line, the body.
 
@@ -114,7 +118,7 @@ lab.show(response)
 # %% slideshow={"slide_type": "subslide"}
 r = lab.send("POST", "/notes", {"title": "water the plants"})
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **201 Created**, not just 200: a new resource exists, and the **Location** header says where
 # ([RFC 9110 §15.3.2](https://www.rfc-editor.org/rfc/rfc9110#name-201-created)). The server chose the id.
 # A second note:
@@ -132,7 +136,7 @@ r.headers["Location"]
 # %% slideshow={"slide_type": "subslide"}
 r = lab.send("GET", "/notes/1")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("GET", "/notes")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -160,7 +164,7 @@ r = lab.send("PUT", "/notes/1", {"title": "water the plants (and the garden)"})
 # %% slideshow={"slide_type": "fragment"}
 r = lab.send("PATCH", "/notes/1", {"done": True})
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("GET", "/notes?done=true")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -177,20 +181,23 @@ r = lab.send("DELETE", "/notes/2")
 r = lab.send("GET", "/notes/2")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 01.1
-#
-# Create a note titled `"buy milk"`, then mark it done **with a PUT** to its URL. Use `lab.send(...)` or
-# `requests` directly, whichever you prefer. The check looks at the service's notes and at the requests it answered.
+# > **🤔 Check yourself.** You want to mark note 1 as done, and send `PUT /notes` (no id) with the whole note.
+# > Which status do you expect, and which header tells you what to do instead?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > **405 Method Not Allowed**: the path `/notes` exists but does not accept PUT. Its **Allow** header lists the
+# > methods it does accept (GET, HEAD, OPTIONS, POST): a PUT goes to the note's own URL, `/notes/1`.
+# > </details>
 
-# %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-
-lab.check("01.1")
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Typical mistakes: sending `"done": "true"` (a string: the service answers 422 and names the
-# field), or PUT-ting to `/notes` instead of `/notes/{id}` (405, with the Allow header). Both are worth showing:
-# the error bodies are written to be read.
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** And `PUT /notes/1` with `{"title": "water the plants", "done": "true"}`?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > **422 Unprocessable Content**: the body is valid JSON, but `"true"` is a string, not the JSON boolean `true`.
+# > The service's answer names the field, so the client knows what to change.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Status codes: when things go wrong
@@ -215,7 +222,7 @@ lab.check("01.1")
 # %% slideshow={"slide_type": "subslide"}
 r = lab.send("POST", "/notes", data='{"title": "buy bread",}', headers={"Content-Type": "application/json"})
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same body without the `Content-Type` header (the classic curl mistake: `-d` alone sends
 # `application/x-www-form-urlencoded`, and `requests` with `data=` sends none):
 
@@ -235,7 +242,7 @@ r = lab.send("POST", "/notes", {"title": "buy bread", "done": "yes"})
 # %% slideshow={"slide_type": "-"}
 r = lab.send("GET", "/note")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("DELETE", "/notes")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -245,17 +252,57 @@ r = lab.send("DELETE", "/notes")
 r = lab.send("OPTIONS", "/notes/1")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 01.1 · Fix: a request the service refuses
+#
+# A colleague's script should create the note "book the dentist" (not done), but the service refuses it. Run the
+# cell: the check shows what the service answered. Fix the request (in the cell itself) until the service answers
+# **201 Created**. There may be more than one thing wrong: read each answer (`lab.show(response)` shows it all).
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: fix this request
+body = "{'title': 'book the dentist', 'done': False}"
+response = requests.post(f"{notes.url}/notes", data=body)
+
+lab.check("01.1", response)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Safe and idempotent methods
 #
-# Two properties decide what a client (or a proxy, or API Gateway's retry logic) may do with a request:
+# Two properties decide what a client (or a proxy between it and the server) may do with a request, such as
+# send it again after a timeout:
 #
-# - **safe**: the client does not ask for any change on the server. GET, HEAD and OPTIONS are safe
+# - **safe**: the client does not ask for any change on the server. GET, HEAD, OPTIONS and TRACE are safe
 #   ([RFC 9110 §9.2.1](https://www.rfc-editor.org/rfc/rfc9110#name-safe-methods); MDN: [Safe](https://developer.mozilla.org/en-US/docs/Glossary/Safe/HTTP)).
 # - **idempotent**: sending the request twice leaves the server as sending it once. Every safe method is, and so
 #   are PUT and DELETE ([RFC 9110 §9.2.2](https://www.rfc-editor.org/rfc/rfc9110#name-idempotent-methods);
 #   MDN: [Idempotent](https://developer.mozilla.org/en-US/docs/Glossary/Idempotent)).
 #
-# An idempotent request can be retried after a timeout without thinking twice. Watch a POST sent twice:
+# An idempotent request can be retried after a timeout without thinking twice.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 01.2 · Predict: the same requests, twice
+#
+# The check will send these four requests, in this order, to the notes service:
+#
+# 1. `POST /notes` with `{"title": "pay rent"}`
+# 2. the same `POST /notes` again
+# 3. `DELETE /notes/{id}`, with the id the service gave the **first** note
+# 4. the same `DELETE` again
+#
+# Predict the four status codes, and how many of the two "pay rent" notes exist afterwards. Record both, then
+# run the cell: the check sends the requests and compares.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: replace each ... with your prediction
+prediction = {"statuses": [..., ..., ..., ...],  # four status codes, in order
+              "notes_left": ...}                 # how many of the two "pay rent" notes are left
+
+lab.check("01.2", prediction=prediction)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### POST twice, DELETE twice
+#
+# The same experiment by hand. Watch a POST sent twice:
 
 # %% slideshow={"slide_type": "subslide"}
 before = len(notes.notes)
@@ -274,16 +321,15 @@ print(f"first DELETE: {first.status_code}, second DELETE: {second.status_code}")
 [n["id"] for n in notes.notes]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 01.2
-#
-# Which of GET, POST, PUT and DELETE are idempotent? Try them against the service if you are not sure, then
-# pass your answer as a set, e.g. `lab.check("01.2", {"GET", "POST"})`.
-
-# %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-answer = None
-
-lab.check("01.2", answer)
+# > **🤔 Check yourself.** Is PATCH idempotent? Think of `{"done": true}`, then of a patch format that says
+# > "add 1 to a counter".
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Not in general: RFC 5789 defines PATCH as neither safe nor idempotent. Setting `done` to `true` twice leaves
+# > the same note (idempotent in effect), but "add 1" applied twice adds 2. A client may retry a PATCH only when
+# > it knows the patch is idempotent ([RFC 5789 §2](https://www.rfc-editor.org/rfc/rfc5789#section-2)).
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A request builder
@@ -354,7 +400,7 @@ for result in run_collection(collection):
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** If students have Postman installed, import the file live and run it with the Collection
-# Runner: the same 12 green tests. The generator (`lab_support/postman.py`) takes any list of calls, so later
+# Runner: the same 12 green tests. The generator (`lab_support/course/postman.py`) takes any list of calls, so later
 # notebooks produce collections for the APIs they deploy to API Gateway.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -365,20 +411,21 @@ for result in run_collection(collection):
 # %% slideshow={"slide_type": "subslide"}
 from collections import Counter
 
-import matplotlib.pyplot as plt
-
-from lab_support.course.services.notes import reason
-
 counts = Counter((call.method, call.status) for call in notes.log)
 methods = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS") if any(k[0] == m for k in counts)]
 statuses = sorted({status for _method, status in counts})
 print(f"{len(notes.log)} requests; status codes seen: {statuses}")
 
-fig, ax = plt.subplots(figsize=(12, 5.5), layout="constrained")
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+
+from lab_support.course.http import status_text
+
+fig, ax = plt.subplots(figsize=(12, 5), layout="constrained")
 bottom = [0] * len(methods)
 for status in statuses:
     heights = [counts[(m, status)] for m in methods]
-    ax.bar(methods, heights, bottom=bottom, label=f"{status} {reason(status)}")
+    ax.bar(methods, heights, bottom=bottom, label=status_text(status))
     bottom = [b + h for b, h in zip(bottom, heights)]
 ax.set(title="Requests sent in this notebook", xlabel="method", ylabel="requests")
 ax.legend(title="status", loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -387,14 +434,24 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - An API is how a client and a server talk; on the web, a request and a response over HTTP.
+# - An API is how a client and a server talk; on the web, a request and a response over HTTP. REST is the
+#   style (one URL per resource, methods as verbs); API Gateway's REST API is a product named after it.
 # - The lecture's four methods: GET reads, POST inserts (201 + Location), PUT replaces (200), DELETE deletes (204);
 #   PATCH changes some fields.
 # - Status codes tell who should act: 2xx fine, 4xx fix the request (the body says how), 5xx the server failed.
-# - GET, HEAD and OPTIONS are safe; those plus PUT and DELETE are idempotent; POST is neither.
+# - GET, HEAD, OPTIONS and TRACE are safe; those plus PUT and DELETE are idempotent; POST is neither.
+#   Idempotence is about the state on the server, not the response.
 # - Every call here is also a curl line, a form, and a Postman request.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
 #
-# Next: notebook 02, Lambda invocation and permissions: the code that will sit behind such an API.
+# 1. Name the four parts of an HTTP request and the three parts of a response.
+# 2. A POST answers 201. Which header tells the client where the new resource is?
+# 3. Which status does a client get for a body that is not JSON, for JSON sent without
+#    `Content-Type: application/json`, and for valid JSON with a wrong field?
+# 4. Why may a client retry a PUT after a timeout, but not a POST?
+# 5. What is the difference between REST and API Gateway's REST API?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -405,3 +462,9 @@ plt.show()
 # %% slideshow={"slide_type": "-"}
 lab.stop_notes_service()
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [02 · Lambda invocation and the permissions model](02_lambda_invocation_and_permissions.ipynb): the code that
+# will sit behind such an API, who may invoke it, and what it may call.
