@@ -1,28 +1,26 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Securing an API
 #
-# An API on the internet is called by anyone who finds its URL. This notebook puts the doors of API Gateway in
-# front of one, in the order a request meets them, and knocks on each: signed requests (IAM), tokens of a Cognito
-# user pool, Lambda authorizers, API keys with usage plans, a resource policy and a WAF web ACL. It ends with CORS,
-# which is not a security feature but the reason many browser calls "fail" behind a working API.
+# An API on the internet is called by anyone who finds its URL. This notebook puts API Gateway's doors in front
+# of one, in the order a request meets them, and knocks on each: IAM, Cognito, Lambda authorizers, API keys and
+# usage plans, a resource policy and AWS WAF. It ends with CORS, the reason many browser calls "fail" behind a
+# working API.
 #
 # **Learning objectives**
-# - name the layers that decide who may call a REST API, in the order a request meets them, and the status code
-#   and message each one refuses with
-# - protect a method with IAM authorization and call it with a SigV4-signed request, as a user and as a Lambda
-#   function's execution role
-# - protect a method with a Cognito user pool authorizer (ID token, access token with scopes) and with Lambda
-#   authorizers (TOKEN, REQUEST), including their result cache; know what HTTP APIs offer instead (JWT authorizers)
-# - throttle and meter clients with API keys and usage plans, and tell 403 Forbidden, 429 Too Many Requests and
-#   429 Limit Exceeded apart
-# - block requests with AWS WAF (IP set, header match, rate-based rule) and read its metrics and sampled requests
-# - answer browsers' CORS preflights on REST and HTTP APIs and fix the two classic CORS mistakes
+# - name the layers that decide who may call a REST API, in order, and how each one refuses
+# - call an `AWS_IAM` method with a SigV4-signed request, as a user and as a Lambda execution role
+# - protect a method with a Cognito user pool authorizer and with Lambda authorizers (TOKEN, REQUEST, their
+#   cache); know HTTP APIs' JWT authorizers
+# - meter clients with API keys and usage plans; tell 403 Forbidden, 429 Too Many Requests and 429 Limit
+#   Exceeded apart
+# - block requests with AWS WAF and read its metrics and sampled requests
+# - answer CORS preflights on REST and HTTP APIs and fix the two classic CORS mistakes
 #
-# **Time**: about 60 minutes
+# **Time**: about 110 minutes
 #
-# **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb)
-# (resource-based and execution-role policies), [04 · API Gateway architecture](04_api_gateway_architecture.ipynb)
-# (resource policies, stages) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy, MOCK).
+# **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb),
+# [04 · API Gateway architecture](04_api_gateway_architecture.ipynb) (resource policies, stages) and
+# [05 · Integrations](05_integrations.ipynb) (Lambda proxy, MOCK).
 
 # %% slideshow={"slide_type": "skip"}
 import lab_support as lab
@@ -34,7 +32,8 @@ aws
 # **Speaker notes.** Run all cells before presenting (about 30 s). Everything is created with plain boto3, so the
 # cells run on a real account too (`LAB_BACKEND=aws`), where a few outputs differ: tokens and keys are new, the
 # WAF rate window is real minutes, and the authorizer-cache and throttling cells use `clock.advance`, which only
-# moves the local course clock (on AWS, wait instead). Stored outputs show `APIID` for API ids and `PORT` for ports.
+# moves the local course clock (on AWS, wait instead). Stored outputs show the real API ids and ports of the run
+# that built them (nbval masks them when it compares).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Who may call an API?
@@ -55,7 +54,7 @@ aws
 #     thr --> integ[("integration")]
 # ```
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # > **📅 Update to the lecture notes.** "Custom authorizer" is now called a **Lambda authorizer**, and it comes in
 # > two kinds (TOKEN and REQUEST) on REST APIs. HTTP APIs have no Cognito authorizer type: they have **JWT
 # > authorizers**, which accept tokens from Cognito or any OpenID Connect provider, and Lambda authorizers that may
@@ -66,10 +65,18 @@ aws
 # ### One function behind every door
 #
 # The function `nb06-echo` answers with what API Gateway tells it about the caller: `requestContext.authorizer`
-# (what an authorizer found) and the IAM identity. The helpers of notebook 05 (`rest_api`, `resource`,
-# `clear_method`, `lambda_uri`, `allow_api_gateway` from `lab_support.course.api_builders`) keep cells re-runnable.
-# `items_method` (below, plain boto3) puts a `GET /items` (or another path) with a given authorization in front of
-# it.
+# (what an authorizer found) and the IAM identity. Like every handler in the course it is written in a
+# `%%lambda_handler` cell: the cell keeps the code in a variable (`echo_code`) and `lab.create_function` deploys it.
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler echo_code
+import json
+
+
+def handler(event, context):
+    ctx = event["requestContext"]
+    caller = {"authorizer": ctx.get("authorizer"), "userArn": ctx.get("identity", {}).get("userArn")}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(caller)}
 
 # %% slideshow={"slide_type": "-"}
 import json
@@ -78,21 +85,20 @@ import boto3
 import requests
 
 from lab_support.core import clock
-from lab_support.course.api_builders import allow_api_gateway, clear_method, lambda_uri, resource, rest_api
 
 apig = aws.client("apigateway")
-ECHO = '''
-import json
+echo = lab.create_function("nb06-echo", echo_code)
 
-
-def handler(event, context):
-    ctx = event["requestContext"]
-    caller = {"authorizer": ctx.get("authorizer"), "userArn": ctx.get("identity", {}).get("userArn")}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(caller)}
-'''
-echo = lab.create_function("nb06-echo", ECHO)
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `items_method` (plain boto3, as built step by step in notebook 04) puts a `GET /items` (or another path) with a
+# given authorization in front of `nb06-echo`. The helpers of `lab_support.course.api_builders` keep it
+# re-runnable: `rest_api` and `resource` find or create, `clear_method` removes what an earlier run made,
+# `allow_api_gateway` is notebook 02's resource-based permission.
 
 # %% slideshow={"slide_type": "-"}
+from lab_support.course.api_builders import allow_api_gateway, clear_method, lambda_uri, resource, rest_api
+
+
 def items_method(api_id, authorization="NONE", path="/items", **method_kwargs):
     """GET `path` of `api_id` with that authorization, a Lambda proxy to nb06-echo, deployed to dev."""
     items = resource(api_id, path)
@@ -147,19 +153,15 @@ print("the function sees the caller as", r.json()["userArn"])
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A Lambda function as the caller
 #
-# A function signs with the temporary credentials of its **execution role** (in its environment variables). The
-# function `nb06-caller` calls the URL it is given and reports the answer; its role starts with only the basic
-# logging policy:
+# A function signs with the temporary credentials of its **execution role**, which Lambda puts in its
+# environment variables. The function `nb06-caller` calls the URL it is given and reports the answer:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.resources import execution_role
-
-CALLER = '''
+# %%lambda_handler caller_code
 import os, urllib.error, urllib.request
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 
 def handler(event, context):
     keys = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], os.environ["AWS_SESSION_TOKEN"])
@@ -170,11 +172,16 @@ def handler(event, context):
             return {"status": answer.status, "body": answer.read().decode()}
     except urllib.error.HTTPError as err:
         return {"status": err.code, "body": err.read().decode()}
-'''
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Its role starts with only the basic logging policy (`execution_role` from `lab_support.course.resources`
+# creates a role with exactly the policies named):
 
 # %% slideshow={"slide_type": "-"}
+from lab_support.course.resources import execution_role
+
 caller_role = execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"])  # exactly this policy
-lab.create_function("nb06-caller", CALLER, role=caller_role)
+lab.create_function("nb06-caller", caller_code, role=caller_role)
 lam = aws.client("lambda")
 
 
@@ -183,9 +190,9 @@ def call_from_lambda(url):
     return json.loads(answer["Payload"].read())
 
 
-print(json.dumps(call_from_lambda(iam_url), indent=2))
+lab.show(call_from_lambda(iam_url))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A **403** whose body names the assumed role and the exact resource ARN it lacks (note the capital `M` of
 # `Message`: this answer comes from IAM, not from the gateway). The fix is an identity policy on the role that
 # allows `execute-api:Invoke` on this API:
@@ -197,6 +204,17 @@ invoke_policy = {"Version": "2012-10-17", "Statement": [{
 execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"], inline={"invoke-nb06-iam": invoke_policy})
 answer = call_from_lambda(iam_url)
 print(answer["status"], json.loads(answer["body"])["userArn"])
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** A single-page app in a browser calls `GET /items`, which uses `AWS_IAM`. The user has
+# > signed in to a Cognito *user pool*. Can the app sign the request with what it has?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > No: a user pool gives tokens (JWTs), not AWS credentials, and SigV4 needs AWS credentials. The app would need
+# > a Cognito <em>identity pool</em> to exchange the token for temporary credentials of a role allowed
+# > <code>execute-api:Invoke</code>; or the method uses a Cognito user pool authorizer instead (section 3).
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Stress that IAM authorization is for callers with AWS credentials. A browser user has none,
@@ -241,7 +259,7 @@ client_id = clients[0]["ClientId"] if clients else idp.create_user_pool_client(
 )["UserPoolClient"]["ClientId"]
 print("pool:", pool["Name"], "| app client:", clients[0]["ClientName"] if clients else "nb06-web (new)")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A user, then a sign-in with the `USER_PASSWORD_AUTH` flow. The middle part of a JWT is base64url-encoded JSON:
 # anyone can read the claims (so never put secrets in them); only the signature proves they are genuine.
 
@@ -279,7 +297,7 @@ pool_authorizer = apig.create_authorizer(restApiId=cognito_api, name="users", ty
 cognito_url = items_method(cognito_api, "COGNITO_USER_POOLS", authorizerId=pool_authorizer["id"])
 r = lab.send("GET", cognito_url)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 forged = tokens["IdToken"][:-6] + "forged"  # the last part of a JWT is its signature
 r = requests.get(cognito_url, headers={"Authorization": forged}, timeout=30)
 print(r.status_code, r.text)
@@ -334,7 +352,7 @@ for kind in ("IdToken", "AccessToken"):
 # execution environment stays warm) and passes the count on, so we can see when it runs.
 
 # %% slideshow={"slide_type": "-"}
-AUTHORIZER = '''
+# %%lambda_handler authorizer_code
 CALLS = 0
 
 
@@ -346,8 +364,9 @@ def handler(event, context):
     statements = [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}] if effect else []
     return {"principalId": token, "policyDocument": {"Version": "2012-10-17", "Statement": statements},
             "context": {"plan": "gold", "calls": CALLS}}
-'''
-authorizer_fn = lab.create_function("nb06-authorizer", AUTHORIZER)
+
+# %% slideshow={"slide_type": "-"}
+authorizer_fn = lab.create_function("nb06-authorizer", authorizer_code)
 
 # %% slideshow={"slide_type": "subslide"}
 lambda_api = rest_api("nb06-lambda-authz", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
@@ -360,7 +379,7 @@ for token in ("alice", "mallory", "eve", None):
     r = requests.get(token_url, headers={"Authorization": token} if token else {}, timeout=30)
     print(f"{token!s:8} -> {r.status_code}", r.text if r.status_code != 200 else "reached nb06-echo")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Four answers, four meanings
 # ([troubleshoot 403 errors with a Lambda authorizer](https://repost.aws/knowledge-center/api-gateway-lambda-authorizer-errors)):
 # `alice` reached the function; `mallory`'s **explicit deny** and `eve`'s **implicit deny** (no statement
@@ -395,11 +414,18 @@ print("three requests:", [calls_seen() - first for _ in range(3)], "new invocati
 clock.advance(61)
 print("61 s later:", calls_seen() - first, "new invocation")
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** The cache stores the whole policy, for every method it names. The classic bug: the
-# authorizer allows only `event["methodArn"]` (this method), the result is cached, and the same token's next
-# request to *another* method is refused with 403 until the TTL ends. Allow a wildcard ARN, or turn caching off
-# ([knowledge center](https://repost.aws/knowledge-center/api-gateway-lambda-authorizer-errors)).
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** Our authorizer allows exactly `event["methodArn"]`, and its result is now cached for
+# > 60 s. `alice` calls `GET /items`, then, ten seconds later, `GET /orders` of the same API (same authorizer).
+# > What does the second request get?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > 403 (an implicit deny), without the authorizer running: the cache holds the policy of the first request, and
+# > that policy names only <code>…/dev/GET/items</code>. The fix is a policy with a wildcard resource
+# > (<code>…/dev/*</code>) or no caching
+# > (<a href="https://repost.aws/knowledge-center/api-gateway-lambda-authorizer-errors">knowledge center</a>).
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### REQUEST authorizers
@@ -411,7 +437,7 @@ print("61 s later:", calls_seen() - first, "new invocation")
 # [Lambda authorizer input](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html)).
 # The same function reads header `X-Team` when there is no token:
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 request_authorizer = apig.create_authorizer(
     restApiId=lambda_api, name="team", type="REQUEST", authorizerUri=lambda_uri(authorizer_fn["FunctionArn"]),
     identitySource="method.request.header.X-Team", authorizerResultTtlInSeconds=30)
@@ -449,14 +475,14 @@ v2.create_route(ApiId=jwt_api, RouteKey="GET /items", Target=f"integrations/{tar
                 AuthorizerId=jwt_authorizer["AuthorizerId"])
 stage = v2.create_stage(ApiId=jwt_api, StageName="$default", AutoDeploy=True)
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 jwt_url = aws.stage_url(jwt_api, "$default", "items", http_api=True)
 for token in (tokens["AccessToken"], "not-a-jwt"):
     r = requests.get(jwt_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     seen = r.json()["authorizer"]["jwt"]["claims"]["username"] if r.ok else r.text
     print(r.status_code, seen, "|", r.headers.get("www-authenticate", ""))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Which door exists on which API type
 # ([Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)):
 #
@@ -476,26 +502,35 @@ for token in (tokens["AccessToken"], "not-a-jwt"):
 #
 # The cell below prepares the REST API `nb06-ex-docs`: `GET /docs` and `DELETE /docs` are both behind the TOKEN
 # authorizer `reader-admin` (header `Authorization`, no caching), which calls the function `nb06-ex-authorizer`.
-# For now that function refuses everyone.
+# For now that function refuses everyone:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.exercises.nb06 import prepare_06_3
+from lab_support.exercises.nb06 import prepare_06_1
 
-docs_api = prepare_06_3()
+docs_api = prepare_06_1()
 r = lab.send("GET", aws.stage_url(docs_api, "dev", "docs"), headers={"Authorization": "reader"})
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 06.3
-#
-# Write the authorizer: token `reader` may only `GET /docs`, token `admin` may do everything, any other token is
-# refused. Put your handler in a string and update the function with `lab.create_function("nb06-ex-authorizer",
-# CODE)`. The check sends real requests: `GET` and `DELETE` as `reader`, as `admin`, as a stranger and without a
-# token.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The function as it is deployed now. Edit this cell into your authorizer, run it, then run the exercise's cell:
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
+# %%lambda_handler docs_authorizer_code
+def handler(event, context):
+    # Write the policy here. For now every token is refused (401).
+    raise Exception("Unauthorized")
 
-lab.check("06.3")
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 06.1 · Write: an authorizer for readers and admins
+#
+# Write the authorizer in the cell above: token `reader` may only `GET /docs`, token `admin` may do everything,
+# any other token is refused. The check sends real requests through the stage `dev`: `GET` and `DELETE` as
+# `reader`, as `admin`, as a stranger and without a token.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: edit docs_authorizer_code above and run it; this deploys it
+lab.create_function("nb06-ex-authorizer", docs_authorizer_code)
+
+lab.check("06.1")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · API keys and usage plans
@@ -562,37 +597,34 @@ print(r.status_code, r.text)
 # The bronze plan allows 2 requests per second with a burst of 4: a **token bucket** of 4 tokens, refilled at 2 per
 # second; each request takes a token, and a request that finds the bucket empty is refused with **429**
 # `{"message":"Too Many Requests"}` ([Throttle requests to your REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html)).
-# A client that tries 6 requests a second for 4 seconds, slows down to 1 a second for 2 seconds, then tries 6 a
-# second again (the course clock moves on between requests):
+# A client tries 6 requests a second for 4 seconds, 1 a second for 2 seconds, then 6 a second again:
 
 # %% slideshow={"slide_type": "-"}
+from lab_support.course.throttling import offered_vs_served, plot_offered_vs_served
+
 clock.advance(10)  # start from a full bucket (a re-run, too)
-offered_per_second = [6, 6, 6, 6, 1, 1, 6, 6, 6, 6]
 samples = []  # (second, status) of every request
-for second, n in enumerate(offered_per_second):
+for second, n in enumerate([6, 6, 6, 6, 1, 1, 6, 6, 6, 6]):  # requests offered in each second
     for i in range(n):
         r = requests.get(plans_url, headers={"x-api-key": bronze_key}, timeout=30)
         samples.append((second + i / n, r.status_code))
         clock.advance(1 / n)
-print("offered:", len(samples), "| some refused with 429:", any(status == 429 for _, status in samples))
+rows = offered_vs_served(samples)  # [(second, offered, served), ...]
+print(len(samples), "offered; about 5 served in the first second (the burst of 4, plus 1 refilled), then about 2 "
+      "a second, and a new burst after the quiet seconds:", abs(rows[0][2] - 5) <= 1 and rows[6][2] > 2
+      and all(abs(rows[s][2] - 2) <= 1 for s in (2, 3, 8, 9)))
 again = [requests.get(plans_url, headers={"x-api-key": bronze_key}, timeout=30) for _ in range(5)]
 print("429 body:", next(r.text for r in again if r.status_code == 429))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `lab_support.course.throttling.plot_offered_vs_served` counts, per second, the requests offered and those served
 # (status below 400). While the client is quiet the bucket refills, so it can burst again:
 
 # %% slideshow={"slide_type": "-"}
 import matplotlib.pyplot as plt
 
-from lab_support.course.throttling import offered_vs_served, plot_offered_vs_served
-
 ax = plot_offered_vs_served(samples, title="Usage plan nb06-bronze: rate 2/s, burst 4")
 ax.axhline(2, linestyle=":", color="grey")
-rows = offered_vs_served(samples)  # [(second, offered, served), ...]
-print("first second: about 5 served (the burst of 4, plus 1 refilled meanwhile):", abs(rows[0][2] - 5) <= 1)
-print("then about the rate, 2 a second:", all(abs(rows[s][2] - 2) <= 1 for s in (2, 3, 8, 9)))
-print("after the quiet seconds, a new (smaller) burst:", rows[6][2] > 2)
 ax.set_ylim(0, 7)
 plt.show()
 
@@ -618,7 +650,7 @@ trial = next(p for p in apig.get_usage_plans()["items"] if p["name"] == "nb06-tr
 usage = apig.get_usage(usagePlanId=trial["id"], startDate=today, endDate=today)
 print("[used, remaining] today:", list(usage["items"].values()))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Above every plan there are limits you do not set: by default an account may send **10,000 requests per second**
 # per Region across all its APIs, with a burst of **5,000**, and a method's stage throttling applies before them
 # ([Amazon API Gateway quotas](https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html),
@@ -629,12 +661,13 @@ print("[used, remaining] today:", list(usage["items"].values()))
 # ### Before the exercise
 #
 # The cell below prepares `nb06-ex-plan`: `GET /items` needs a key, and the key `nb06-ex-key` is in the usage plan
-# `nb06-ex-burst2` with **rateLimit 1** (request per second) and **burstLimit 2**. The check will start from a full
-# bucket and send:
+# `nb06-ex-burst2` with **rateLimit 1** (request per second) and **burstLimit 2**. The check starts from a full
+# bucket and sends, in this order:
 #
-# 1. three requests, back to back;
-# 2. then, one second later, two requests back to back;
-# 3. then, ten seconds later, three requests back to back.
+# 1. one request **without** the key;
+# 2. three requests with the key, back to back;
+# 3. one second later, two requests with the key, back to back;
+# 4. ten seconds later, three requests with the key, back to back.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb06 import prepare_06_2
@@ -642,16 +675,17 @@ from lab_support.exercises.nb06 import prepare_06_2
 plan_api = prepare_06_2()
 print("prepared:", aws.stage_url(plan_api, "dev", "items"))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 06.2
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 06.2 · Predict: 403 or 429?
 #
-# Predict before you run: store in `prediction` the 8 status codes you expect, in order (200 or 429), then run the
-# cell. The check sends the requests and compares, request by request.
+# Before you run anything, write down the 9 status codes you expect, in order (each 200, 403 or 429), as a list
+# in `prediction`. Then run the cell: the check sends the requests, compares them with your prediction and
+# explains each difference.
 
 # %% slideshow={"slide_type": "-"}
-prediction = None  # YOUR CODE HERE: a list of 8 status codes
+prediction = ...  # YOUR CODE HERE: a list of 9 status codes
 
-lab.check("06.2", prediction)
+lab.check("06.2", prediction=prediction)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Resource policies and AWS WAF
@@ -689,6 +723,9 @@ r = lab.send("GET", aws.stage_url(waf_api, "dev", "admin"))
 #     acl -- "2 · more than 10 requests / 60 s from one IP" --> blocked
 #     acl -- "default: Allow" --> stage["stage nb06-waf/dev"]
 # ```
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The IP set and the rules, found or created by name:
 
 # %% slideshow={"slide_type": "-"}
 wafv2 = aws.client("wafv2")
@@ -761,7 +798,7 @@ for metric, rule_name in (("AllowedRequests", "ALL"), ("BlockedRequests", "bad-a
                     {"Name": "WebACL", "Value": "nb06-acl"}])["Datapoints"]
     print(f"{metric:16} {rule_name:10} {sum(p['Sum'] for p in points):g}")
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 clock.seed(0)
 sampled = wafv2.get_sampled_requests(WebAclArn=acl["ARN"], RuleMetricName="bad-agents", Scope="REGIONAL",
                                      TimeWindow=window, MaxItems=10)
@@ -769,6 +806,18 @@ print("population:", sampled["PopulationSize"])
 for s in sampled["SampledRequests"]:
     agent = next(h["Value"] for h in s["Request"]["Headers"] if h["Name"].lower() == "user-agent")
     print(s["Action"], s["Request"]["Method"], s["Request"]["URI"], agent)
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** A request to `GET /admin` of `nb06-waf` comes from the bot (`User-Agent: BadBot/2.1`).
+# > Which status code and message does it get, and which layer sends it?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > 403 <code>{"message":"Forbidden"}</code> from WAF: the web ACL runs before the resource policy, so the policy's
+# > explicit deny (with its longer message) is never reached: "AWS WAF rules are evaluated before other access
+# > control features" (<a href="https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html">Use
+# > AWS WAF to protect your REST APIs</a>).
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** WAF is billed per web ACL, per rule and per million requests
@@ -808,16 +857,17 @@ for s in sampled["SampledRequests"]:
 # Lambda proxy function that sets `Access-Control-Allow-Origin` in its answer.
 
 # %% slideshow={"slide_type": "-"}
-SHOP = "https://shop.example.com"
-ORDERS = '''
+# %%lambda_handler orders_code
 import json
 
 
 def handler(event, context):
     headers = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "https://shop.example.com"}
     return {"statusCode": 200, "headers": headers, "body": json.dumps({"received": event["body"]})}
-'''
-orders_fn = lab.create_function("nb06-orders", ORDERS)
+
+# %% slideshow={"slide_type": "-"}
+SHOP = "https://shop.example.com"
+orders_fn = lab.create_function("nb06-orders", orders_code)
 cors_api = rest_api("nb06-cors", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
 allow_api_gateway("nb06-orders", cors_api)
 orders = resource(cors_api, "/orders")
@@ -825,7 +875,10 @@ apig.put_method(restApiId=cors_api, resourceId=orders, httpMethod="POST", author
 integration = apig.put_integration(restApiId=cors_api, resourceId=orders, httpMethod="POST", type="AWS_PROXY",
                                    integrationHttpMethod="POST", uri=lambda_uri(orders_fn["FunctionArn"]))
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The OPTIONS method, as a function because section's mistake 1 builds it again differently:
+
+# %% slideshow={"slide_type": "-"}
 def options_method(api_id, resource_id, **method_kwargs):
     """OPTIONS answered by a MOCK integration with the three CORS headers for SHOP."""
     clear_method(api_id, resource_id, "OPTIONS")  # a re-run starts this method over
@@ -833,14 +886,14 @@ def options_method(api_id, resource_id, **method_kwargs):
     apig.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", type="MOCK",
                          requestTemplates={"application/json": '{"statusCode": 200}'})
     cors = {"Origin": f"'{SHOP}'", "Methods": "'POST,OPTIONS'", "Headers": "'content-type,authorization'"}
+    headers = {f"method.response.header.Access-Control-Allow-{h}": v for h, v in cors.items()}
     apig.put_method_response(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", statusCode="200",
-                             responseParameters={f"method.response.header.Access-Control-Allow-{h}": True for h in cors})
-    apig.put_integration_response(
-        restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", statusCode="200",
-        responseParameters={f"method.response.header.Access-Control-Allow-{h}": v for h, v in cors.items()})
+                             responseParameters={name: True for name in headers})
+    apig.put_integration_response(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS",
+                                  statusCode="200", responseParameters=headers)
     apig.create_deployment(restApiId=api_id, stageName="dev")
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 options_method(cors_api, orders, authorizationType="NONE")
 orders_url = aws.stage_url(cors_api, "dev", "orders")
 PREFLIGHT = {"Origin": SHOP, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
@@ -886,9 +939,10 @@ show_cors(requests.options(orders_url, headers=PREFLIGHT, timeout=30))
 # "Enabling CORS support for Lambda or HTTP proxy integrations").
 
 # %% slideshow={"slide_type": "-"}
-lab.create_function("nb06-orders", ORDERS.replace(', "Access-Control-Allow-Origin": "https://shop.example.com"', ""))
+forgetful_code = orders_code.replace(', "Access-Control-Allow-Origin": "https://shop.example.com"', "")
+lab.create_function("nb06-orders", forgetful_code)
 show_cors(requests.post(orders_url, json={"item": "tea"}, headers={"Origin": SHOP}, timeout=30))
-lab.create_function("nb06-orders", ORDERS)  # the fix: the function sets the header again
+lab.create_function("nb06-orders", orders_code)  # the fix: the function sets the header again
 show_cors(requests.post(orders_url, json={"item": "tea"}, headers={"Origin": SHOP}, timeout=30))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -913,30 +967,49 @@ show_cors(requests.options(http_orders, headers={**PREFLIGHT, "Origin": "https:/
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Before the exercise
 #
-# The cell below prepares the REST API `nb06-ex-cors`: `OPTIONS /orders` answers preflights for
-# `https://shop.example.com`, and `POST /orders` is a Lambda proxy integration to the function `nb06-ex-orders`.
 # The shop's developers report: "ordering works, but when a customer makes a mistake the page shows a CORS error
-# instead of our error message". Its code is in `lab_support/exercises/nb06.py` (`ORDERS_CODE`), or in the Lambda
-# console on a real account.
+# instead of our error message". Their function, `nb06-ex-orders`, is behind `POST /orders` of the REST API
+# `nb06-ex-cors` (a Lambda proxy integration; `OPTIONS /orders` answers preflights). Its code:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.exercises.nb06 import prepare_06_1
+# %%lambda_handler shop_orders_code
+import json
 
-shop_api = prepare_06_1()
-show_cors(requests.post(aws.stage_url(shop_api, "dev", "orders"), json={"item": "tea"}, headers={"Origin": SHOP},
-                        timeout=30))
+HEADERS = {"Content-Type": "application/json", "Access-Control-Allow-Origin": "https://shop.example.com"}
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 06.1
+
+def handler(event, context):
+    try:
+        order = json.loads(event.get("body") or "")
+    except ValueError:
+        return {"statusCode": 400, "body": json.dumps({"error": "the body is not JSON"})}
+    if not isinstance(order, dict) or not order.get("item"):
+        return {"statusCode": 400, "body": json.dumps({"error": "item is required"})}
+    return {"statusCode": 201, "headers": HEADERS, "body": json.dumps({"ordered": order["item"]})}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The cell below builds that set-up (running it again puts it back as it was) and places one good order:
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb06 import prepare_06_3
+
+shop_api = prepare_06_3()
+shop_url = aws.stage_url(shop_api, "dev", "orders")
+show_cors(requests.post(shop_url, json={"item": "tea"}, headers={"Origin": SHOP}, timeout=30))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 06.3 · Diagnose: the CORS error that hides an error message
 #
-# Diagnose and fix: find which answers lack the CORS header (send requests yourself, with an `Origin` header), then
-# update `nb06-ex-orders` (`lab.create_function("nb06-ex-orders", CODE)`) so that every answer carries it, with the
-# same status codes as before.
+# Find which answers a browser at `https://shop.example.com` may not read: send requests yourself (with an
+# `Origin` header, as `show_cors` does), compare the headers, and find the cause in the code above. Then fix
+# the code in that cell, so that every answer carries the header with the same status codes as before, run it,
+# and run the cell below, which deploys it and checks.
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
+# YOUR CODE HERE: your requests first; then fix shop_orders_code above and run it; this deploys it
+lab.create_function("nb06-ex-orders", shop_orders_code)
 
-lab.check("06.1")
+lab.check("06.3")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -952,9 +1025,20 @@ lab.check("06.1")
 # - WAF blocks by IP, header or rate with 403 Forbidden, and shows what it blocked.
 # - CORS: OPTIONS open and answered; a proxy integration's function sets `Access-Control-Allow-Origin` on every
 #   answer, errors included. HTTP APIs do it all with `CorsConfiguration`.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questionnaire
 #
-# **Next:** [07 · Releasing and operating an API](07_releasing_and_operating.ipynb): stages, canary releases, logs,
-# metrics and alarms.
+# 1. An unsigned request to an `AWS_IAM` method gets 403 "Missing Authentication Token". What does the caller
+#    need, besides a signature, for the request to pass?
+# 2. What is the difference between a Cognito ID token and an access token, and which one does a method with
+#    `authorizationScopes` accept?
+# 3. A Lambda authorizer returns a policy with no statement for a token. What does the client get, and how does
+#    it differ from an explicit Deny and from a request without a token?
+# 4. Why can a cached Lambda-authorizer result refuse a request that the authorizer itself would allow?
+# 5. A client gets 429. How do you tell whether it hit the usage plan's throttle or its quota, and what does
+#    each one mean for when it may call again?
+# 6. Why should the `OPTIONS` method of a REST API not use the authorizer that protects the other methods?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -964,3 +1048,9 @@ lab.check("06.1")
 
 # %% slideshow={"slide_type": "-"}
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [07 · Releasing and operating an API](07_releasing_and_operating.ipynb): stages, canary releases, logs, metrics
+# and alarms.
