@@ -4,12 +4,14 @@
   log group ``nb07-ex-access``; the student gives the stage an access-log format in JSON with the fields a check
   needs (``requestId``, ``status``, ``resourcePath``, ``integrationLatency``); the check sends a request and reads
   the real log line.
-* 07.2 (diagnose): :func:`prepare_07_2` builds ``nb07-ex-canary``: its ``prod`` stage runs a canary whose
-  stage-variable override picks the Lambda alias ``beta``, which API Gateway may not invoke; canary requests fail.
+* 07.2 (diagnose): :func:`prepare_07_2` builds ``nb07-ex-canary``: its ``prod`` stage runs a 10 % canary whose
+  stage-variable override picks the Lambda alias ``beta``, which API Gateway may not invoke; canary requests fail
+  with 500 (about one request in ten).
   The student finds it in the access and execution logs and fixes it, keeping the canary.
-* 07.3 (predict-then-run): :func:`prepare_07_3` builds ``nb07-ex-alarm`` (a MOCK method answering 500) and an alarm
+* 07.3 (predict): :func:`prepare_07_3` builds ``nb07-ex-alarm`` (a MOCK method answering 500) and an alarm
   with Period 60, EvaluationPeriods 3, DatapointsToAlarm 2; the student predicts in which minute of
-  :data:`ERRORS_PER_MINUTE` the alarm goes to ALARM, and the check plays those minutes on the course clock.
+  :data:`ERRORS_PER_MINUTE` the alarm goes to ALARM; only then does the check play those minutes on the course
+  clock and compare (:func:`~lab_support.exercises.registry.compare_prediction`).
 
 Everything is created through public APIs (Lambda, API Gateway, CloudWatch), tagged and tracked for
 ``lab.cleanup()``; running a ``prepare_…`` function again puts the exercise back in its starting state.
@@ -25,7 +27,8 @@ from lab_support.core import clock
 from lab_support.core.session import current
 from lab_support.course.api_builders import allow_api_gateway, execute_api_arn, find_rest_api, lambda_uri, resource, rest_api
 from lab_support.course.functions import create_function
-from lab_support.exercises.registry import exercise
+from lab_support.course.operations import log_group, publish_release, set_alias
+from lab_support.exercises.registry import Outcome, Verdict, compare_prediction, exercise
 
 __all__ = ["ERRORS_PER_MINUTE", "prepare_07_1", "prepare_07_2", "prepare_07_3"]
 
@@ -38,12 +41,12 @@ REQUIRED_FIELDS = ("requestId", "status", "resourcePath", "integrationLatency")
 
 SHOP_CODE = '''
 import json
-RELEASE = "{release}"
+import os
 
 
 def handler(event, context):
     alias = context.invoked_function_arn.split(":")[-1]
-    return {{"statusCode": 200, "body": json.dumps({{"release": RELEASE, "alias": alias}})}}
+    return {"statusCode": 200, "body": json.dumps({"release": os.environ["RELEASE"], "alias": alias})}
 '''
 
 
@@ -57,8 +60,7 @@ def handler(event, context):
 def prepare_07_1() -> str:
     """REST API ``nb07-ex-logs``: ``GET /`` → Lambda proxy ``nb07-ex-hello``, stage ``dev`` without access logs;
     the log group ``nb07-ex-access`` exists. Returns the API id."""
-    session = current()
-    apig, logs = session.client("apigateway"), session.client("logs")
+    apig = current().client("apigateway")
     fn = create_function(LOGS_FN, HELLO_CODE)
     api_id = rest_api(LOGS_API, fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
     allow_api_gateway(LOGS_FN, api_id)
@@ -67,17 +69,21 @@ def prepare_07_1() -> str:
     apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
                          integrationHttpMethod="POST", uri=lambda_uri(fn["FunctionArn"]))
     apig.create_deployment(restApiId=api_id, stageName="dev")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=LOGS_GROUP, tags=session.tags)
-    session.track(f"log group {LOGS_GROUP}", lambda: _drop_group(LOGS_GROUP), once=True)
+    log_group(LOGS_GROUP)
     return api_id
 
 
 @exercise(
     "07.1",
-    "a JSON access log with the fields the check needs",
-    "set /accessLogSettings/destinationArn (the ARN of the log group nb07-ex-access) and /accessLogSettings/format "
-    "on the dev stage of nb07-ex-logs; the format is a JSON object whose values are $context variables",
+    "an access log a check can read",
+    [
+        "A stage's access log needs two settings: where its lines go, and what each line holds.",
+        "Section 3, 'Access logs in JSON and in CLF', sets both settings on the stages prod and dev.",
+        "apigateway update_stage with patch operations on /accessLogSettings/destinationArn (the log group's ARN) "
+        "and /accessLogSettings/format; the page '$context variables for access logging' lists resourcePath and "
+        "integrationLatency.",
+    ],
+    kind="write",
 )
 def _json_access_log() -> bool | str:
     import requests
@@ -117,41 +123,21 @@ def _json_access_log() -> bool | str:
 
 
 # -- 07.2 -------------------------------------------------------------------------------------------------------
-def _version(name: str, release: str) -> str:
-    """The published version of ``name`` whose description is ``release {release}`` (published once)."""
-    lam = current().client("lambda")
-    versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
-    found = next((v["Version"] for v in versions if v.get("Description") == f"release {release}"), None)
-    if found is None:
-        create_function(name, SHOP_CODE.format(release=release))
-        found = lam.publish_version(FunctionName=name, Description=f"release {release}")["Version"]
-    return str(found)
-
-
-def _alias(name: str, alias: str, version: str) -> None:
-    lam = current().client("lambda")
-    try:
-        lam.update_alias(FunctionName=name, Name=alias, FunctionVersion=version)
-    except lam.exceptions.ResourceNotFoundException:
-        lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
-
-
 def prepare_07_2() -> str:
     """REST API ``nb07-ex-canary``: ``GET /`` calls ``nb07-ex-shop:${stageVariables.alias}``; stage ``prod``
-    (alias ``prod`` → release 1.0) with a 50 % canary whose override is ``alias=beta`` (release 2.0), an access
+    (alias ``prod`` → release 1.0) with a 10 % canary whose override is ``alias=beta`` (release 2.0), an access
     log and ERROR execution logs. Only the alias ``prod`` may be invoked by API Gateway. Returns the API id."""
     session = current()
-    lam, apig, logs = session.client("lambda"), session.client("apigateway"), session.client("logs")
-    _alias(CANARY_FN, "prod", _version(CANARY_FN, "1.0"))
-    _alias(CANARY_FN, "beta", _version(CANARY_FN, "2.0"))
+    lam, apig = session.client("lambda"), session.client("apigateway")
+    set_alias(CANARY_FN, "prod", publish_release(CANARY_FN, SHOP_CODE, "1.0"))
+    set_alias(CANARY_FN, "beta", publish_release(CANARY_FN, SHOP_CODE, "2.0"))
     api_id = rest_api(CANARY_API, fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
-    for alias in ("prod", "beta"):  # back to the starting state: only prod may be invoked
-        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-            lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=f"nb07-ex-{alias}")
+    for alias in ("prod", "beta"):  # back to the starting state (whatever a fix added): only prod may be invoked
+        _drop_permissions(alias)
     lam.add_permission(FunctionName=CANARY_FN, Qualifier="prod", StatementId="nb07-ex-prod",
                        Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
                        SourceArn=execute_api_arn(api_id))
-    session.track("permissions of nb07-ex-shop's aliases", lambda: [_drop_permission(a) for a in ("prod", "beta")],
+    session.track("permissions of nb07-ex-shop's aliases", lambda: [_drop_permissions(a) for a in ("prod", "beta")],
                   once=True)
     root = resource(api_id, "/")
     fn_arn = lam.get_function_configuration(FunctionName=CANARY_FN)["FunctionArn"]
@@ -159,11 +145,7 @@ def prepare_07_2() -> str:
     apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
                          integrationHttpMethod="POST", uri=lambda_uri(fn_arn + ":${stageVariables.alias}"))
     apig.create_deployment(restApiId=api_id, stageName="prod", variables={"alias": "prod"})
-    group = f"nb07-ex-canary-access-{api_id}"
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=group, tags=session.tags)
-    session.track(f"log group {group}", lambda: _drop_group(group), once=True)
-    arn = f"arn:aws:logs:{session.region}:{session.account_id}:log-group:{group}"
+    arn = log_group(f"nb07-ex-canary-access-{api_id}")
     fmt = json.dumps({"requestId": "$context.requestId", "isCanaryRequest": "$context.isCanaryRequest",
                       "status": "$context.status", "integrationStatus": "$context.integrationStatus"})
     apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
@@ -171,27 +153,34 @@ def prepare_07_2() -> str:
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt},
         {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}])
     apig.create_deployment(restApiId=api_id, stageName="prod", canarySettings={
-        "percentTraffic": 50.0, "stageVariableOverrides": {"alias": "beta"}})
+        "percentTraffic": 10.0, "stageVariableOverrides": {"alias": "beta"}})
     return api_id
 
 
-def _drop_permission(alias: str) -> None:
+def _drop_permissions(alias: str) -> None:
+    """Remove every statement of the resource-based policy of ``nb07-ex-shop:{alias}`` (none: nothing to do)."""
     lam = current().client("lambda")
-    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-        lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=f"nb07-ex-{alias}")
-
-
-def _drop_group(group: str) -> None:
-    logs = current().client("logs")
-    with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
-        logs.delete_log_group(logGroupName=group)
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=CANARY_FN, Qualifier=alias)["Policy"])
+    except lam.exceptions.ResourceNotFoundException:
+        return
+    for statement in policy.get("Statement", []):
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=statement["Sid"])
 
 
 @exercise(
     "07.2",
-    "make the canary's requests succeed, keeping the canary",
-    "read the execution log of the failing requests: which alias do canary requests invoke, and what does that alias "
-    "lack that prod has? Compare the resource-based policies of the two aliases",
+    "one request in ten fails",
+    [
+        "First find which requests fail: the stage's access log has a field that tells canary requests from the "
+        "others.",
+        "Section 3 reads a stage's execution log with filter_log_events; section 1, 'Each alias needs its own "
+        "permission', explains the message you will find there.",
+        "Compare the canary's stageVariableOverrides (apigateway get_stage) with the resource-based policies of the "
+        "aliases (lambda get_policy with Qualifier); lambda add_permission takes a Qualifier too.",
+    ],
+    kind="diagnose",
 )
 def _canary_works() -> bool | str:
     import requests
@@ -204,14 +193,15 @@ def _canary_works() -> bool | str:
     canary = apig.get_stage(restApiId=api_id, stageName="prod").get("canarySettings")
     if not canary or float(canary.get("percentTraffic") or 0) <= 0:
         return "the canary is gone (or gets no traffic): the release must still be tried on a share of requests"
-    answers = [requests.get(session.stage_url(api_id, "prod"), timeout=30) for _ in range(30)]
-    failed = [a.status_code for a in answers if a.status_code != 200]
-    if failed:
-        return f"some requests to prod still fail ({failed[0]}): look at the execution log"
-    releases = {a.json().get("release") for a in answers}
-    if "2.0" not in releases:
-        return "every request succeeds but none reaches release 2.0: the canary should still run the new release"
-    return True
+    canary_hits = 0
+    for _ in range(150):  # enough for a few canary requests at 10 %
+        answer = requests.get(session.stage_url(api_id, "prod"), timeout=30)
+        if answer.status_code != 200:
+            return f"requests to prod still fail ({answer.status_code}): which ones, and what does the log say?"
+        canary_hits += answer.json().get("release") == "2.0"
+        if canary_hits >= 3:
+            return True
+    return "every request succeeds, but (almost) none reaches release 2.0: the canary should still run the new release"
 
 
 # -- 07.3 -------------------------------------------------------------------------------------------------------
@@ -255,26 +245,30 @@ def _play_minutes(api_id: str) -> list[str]:
     return states
 
 
+MINUTES = range(len(ERRORS_PER_MINUTE) + 1)  # 0 ("never") to 5
+
+
 @exercise(
     "07.3",
-    "predict the minute in which the alarm goes to ALARM",
-    "set predicted_minute to a number from 1 to 5 (or 0 for 'never'): at the end of each minute the alarm looks at "
-    "the last EvaluationPeriods minutes and needs DatapointsToAlarm of them at or above the threshold",
+    "when does an M out of N alarm fire?",
+    [
+        "Mark each of the minutes 1 to 5 as breaching (at least 5 errors) or not; at the end of each minute, look "
+        "at that minute and the two before it.",
+        "Section 5 explains DatapointsToAlarm out of EvaluationPeriods; the page 'Evaluating an alarm' has a worked "
+        "table.",
+        "TreatMissingData notBreaching: minutes before the first one count as not breaching, and the breaching "
+        "minutes need not be consecutive.",
+    ],
+    kind="predict",
 )
-def _alarm_prediction(predicted_minute: Any = None) -> bool | str:
-    if predicted_minute is None:
-        return "store your prediction in predicted_minute first (a number from 1 to 5, or 0 for 'never')"
-    try:
-        predicted = int(predicted_minute)
-    except (TypeError, ValueError):
-        return f"predicted_minute should be a number, not {predicted_minute!r}"
-    api_id = find_rest_api(ALARM_API)
-    if api_id is None:
-        return "the API nb07-ex-alarm does not exist: run the cell that prepares the exercise"
+def _alarm_prediction(prediction: Any = ...) -> Verdict:
+    if prediction is ... or prediction is None or prediction not in MINUTES:
+        return compare_prediction(prediction, None, "", choices=MINUTES)  # nothing is played before a prediction
+    api_id = find_rest_api(ALARM_API) or prepare_07_3()
     states = _play_minutes(api_id)
     observed = next((minute for minute, state in enumerate(states, 1) if state == "ALARM"), 0)
-    print("end of minute:", ", ".join(f"{m} → {s}" for m, s in enumerate(states, 1)))
-    if predicted == observed:
-        return True
-    return (f"you predicted minute {predicted}, the alarm went to ALARM in minute {observed}: count, for each minute, "
-            "how many of the last 3 minutes had at least 5 errors")
+    played = ", ".join(f"{m} → {s}" for m, s in enumerate(states, 1))
+    why = (f"At the end of each minute: {played}. The alarm looks at the last 3 minutes and needs 2 of them with at "
+           "least 5 errors; they need not be consecutive, and one breaching minute alone is not enough.")
+    verdict = compare_prediction(prediction, observed, why, choices=MINUTES)
+    return verdict if isinstance(verdict, Outcome) else Outcome(False, str(verdict))

@@ -9,16 +9,17 @@
 # - run a `dev` and a `prod` stage of one API whose stage variable picks a Lambda alias, and grant each alias its
 #   permission
 # - release through a canary: send 10 % of `prod` to a new deployment, measure the split, roll back, promote
-# - read execution logs and access logs (JSON and CLF) from CloudWatch Logs
+# - read execution logs and access logs (JSON and CLF) from CloudWatch Logs, and find a failure's cause in them
 # - query the `AWS/ApiGateway` metrics of a stage and plot them
-# - raise a CloudWatch alarm on `5XXError` that notifies an SNS topic (and a queue behind it)
+# - raise a CloudWatch alarm on `5XXError` that notifies an SNS topic (and a queue behind it), and predict when an
+#   "M out of N" alarm fires
 # - trace a request with X-Ray and find who changed the API with CloudTrail
 #
-# **Time**: about 60 minutes
+# **Time**: about 90 minutes
 #
 # **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb) (versions,
 # aliases, resource-based policies), [04 · API Gateway architecture](04_api_gateway_architecture.ipynb) (stages,
-# deployments) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy integrations, stage variables).
+# deployments, OpenAPI) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy integrations).
 
 # %% slideshow={"slide_type": "skip"}
 import lab_support as lab
@@ -27,10 +28,11 @@ lab.use_course_style()
 aws
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Run all cells before presenting (about 30 s). Everything a student does is plain boto3, so
+# **Speaker notes.** Run all cells before presenting (about 40 s). Everything a student does is plain boto3, so
 # the cells run on a real account with `LAB_BACKEND=aws` (on AWS, turn on execution logging's account role first:
 # section 3). Minutes of alarm periods pass with `clock.advance(60)`: the course clock jumps, nobody waits. API ids,
-# request ids and times vary from run to run: the stored outputs show `APIID`, `UUID` and `TIMESTAMP`.
+# request ids and times vary from run to run: the stored outputs hold the values of the run that stored them
+# (strict nbval masks them when it compares, through `tests/nbval_sanitize.cfg`).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Stages and stage variables
@@ -41,9 +43,8 @@ aws
 # A **stage variable** is a name–value pair a method can read: written as `${stageVariables.alias}` in an
 # integration URI, it lets one API definition call a different backend from each stage
 # ([Use stage variables](https://docs.aws.amazon.com/apigateway/latest/developerguide/stage-variables.html)).
-#
-# Here one function gets two aliases (notebook 02): `dev` follows `$LATEST`, the code being worked on; `prod`
-# points at a published, immutable version. The stage `dev` calls the alias `dev`, the stage `prod` the alias `prod`:
+# Here one function gets three aliases (notebook 02): `dev` follows `$LATEST`, `prod` and `next` point at
+# published, immutable versions:
 #
 # ```mermaid
 # flowchart LR
@@ -53,72 +54,69 @@ aws
 # ```
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The function says which release answered and through which alias. `release(...)` publishes a version once per
-# release: on a re-run it finds the version by its description instead of publishing another.
+# ### A function that says which release answered
+#
+# The handler reads its release from the environment variable `RELEASE` and names the alias it was called
+# through (the last part of `invoked_function_arn`). A published version freezes code *and* configuration, so
+# version 1 keeps `RELEASE=1.0` for ever
+# ([Lambda function versions](https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html)).
 
 # %% slideshow={"slide_type": "-"}
+# %%lambda_handler release_code
 import json
-
-import requests
-
-CODE = '''
-import json
-RELEASE = "{release}"
+import os
 
 
 def handler(event, context):
-    if (event.get("queryStringParameters") or {{}}).get("fail"):
+    if (event.get("queryStringParameters") or {}).get("fail"):
         raise RuntimeError("asked to fail")  # a proxy integration turns this into 502
     alias = context.invoked_function_arn.split(":")[-1]
-    return {{"statusCode": 200, "body": json.dumps({{"release": RELEASE, "alias": alias}})}}
-'''
-
-# %% slideshow={"slide_type": "-"}
-lam = aws.client("lambda")
-
-
-def release(name, text):
-    """The version of `name` published for release `text` (published now if there is none yet)."""
-    for version in lam.list_versions_by_function(FunctionName=name)["Versions"]:
-        if version.get("Description") == f"release {text}":
-            return version["Version"]
-    lab.create_function(name, CODE.format(release=text))
-    return lam.publish_version(FunctionName=name, Description=f"release {text}")["Version"]
-
-
-v1, v2 = release("nb07-release", "1.0"), release("nb07-release", "2.0")
-print("version 1.0 →", v1, "| version 2.0 →", v2, "| $LATEST now holds release 2.0's code")
+    body = {"release": os.environ["RELEASE"], "alias": alias}
+    return {"statusCode": 200, "body": json.dumps(body)}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Three aliases: `dev` → `$LATEST`, `prod` → version 1, `next` → version 2 (the release to try in section 2).
+# `publish_release(name, code, "1.0")` (from `lab_support.course.operations`) deploys the code with `RELEASE=1.0`
+# and calls `publish_version(Description="release 1.0")`; on a re-run it finds that version instead of publishing
+# another. `set_alias` is `create_alias`, or `update_alias` when the alias exists.
 
 # %% slideshow={"slide_type": "-"}
-def alias(name, alias_name, version):
-    try:
-        lam.update_alias(FunctionName=name, Name=alias_name, FunctionVersion=version)
-    except lam.exceptions.ResourceNotFoundException:
-        lam.create_alias(FunctionName=name, Name=alias_name, FunctionVersion=version)
+from lab_support.course.operations import publish_release, set_alias
 
-
+lam = aws.client("lambda")
+v1 = publish_release("nb07-release", release_code, "1.0")
+v2 = publish_release("nb07-release", release_code, "2.0")  # $LATEST now holds release 2.0
 for alias_name, version in [("dev", "$LATEST"), ("prod", v1), ("next", v2)]:
-    alias("nb07-release", alias_name, version)
+    set_alias("nb07-release", alias_name, version)
 print({a["Name"]: a["FunctionVersion"] for a in lam.list_aliases(FunctionName="nb07-release")["Aliases"]})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The API: `GET /` is a Lambda proxy integration whose URI ends in `:${stageVariables.alias}`, so the stage fills in
-# the alias. `rest_api(..., fresh=True)` (from `lab_support.course.api_builders`, notebook 05) starts from a new API
-# on every run; each `create_deployment(stageName=...)` deploys the API to a stage with its variables.
+# ### The API, from an OpenAPI definition
+#
+# Notebook 04 built a REST API method by method; here the same `GET /` Lambda proxy integration comes from an
+# OpenAPI definition (`proxy_api_definition`, from `lab_support.course.openapi`). The point of this section is its
+# integration URI: the function's ARN ends in `:${stageVariables.alias}`, so each stage fills in an alias.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.api_builders import execute_api_arn, lambda_uri, resource, rest_api
+import json
+
+from lab_support.course.openapi import proxy_api_definition
 
 apig = aws.client("apigateway")
-api_id = rest_api("nb07-releases", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
-root = resource(api_id, "/")
 fn_arn = lam.get_function_configuration(FunctionName="nb07-release")["FunctionArn"]
-apig.put_method(restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="NONE")
-apig.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="AWS_PROXY",
-                     integrationHttpMethod="POST", uri=lambda_uri(fn_arn + ":${stageVariables.alias}"))
+definition = proxy_api_definition({"GET /": fn_arn + ":${stageVariables.alias}"}, title="nb07-releases")
+print(definition["paths"]["/"]["get"]["x-amazon-apigateway-integration"]["uri"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `rest_api(..., fresh=True)` (notebook 05) gives a new, tagged, empty API on every run; `put_rest_api` with
+# `mode="overwrite"` writes the definition into it
+# ([PutRestApi](https://docs.aws.amazon.com/apigateway/latest/api/API_PutRestApi.html)). Each
+# `create_deployment(stageName=..., variables=...)` then deploys it to a stage with its variables.
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.api_builders import rest_api
+
+api_id = rest_api("nb07-releases", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+apig.put_rest_api(restApiId=api_id, mode="overwrite", body=json.dumps(definition))
 for stage in ("dev", "prod"):
     apig.create_deployment(restApiId=api_id, stageName=stage, variables={"alias": stage})
 print({s["stageName"]: s["variables"] for s in apig.get_stages(restApiId=api_id)["item"]})
@@ -132,18 +130,19 @@ print({s["stageName"]: s["variables"] for s in apig.get_stages(restApiId=api_id)
 # ([How do I fix "Invalid permissions on Lambda function"?](https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations)).
 
 # %% slideshow={"slide_type": "-"}
-prod_url, dev_url = aws.stage_url(api_id, "prod"), aws.stage_url(api_id, "dev")
-r = requests.get(prod_url, timeout=30)
-print(r.status_code, r.text)
+import requests
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+prod_url, dev_url = aws.stage_url(api_id, "prod"), aws.stage_url(api_id, "dev")
+lab.show(requests.get(prod_url, timeout=30))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `add_permission(..., Qualifier=alias)` grants one alias. With a stage variable in the URI, API Gateway cannot know
 # which functions or aliases a stage will call, so it adds no permission for you: grant one for every alias the
 # variable may name ([stage variables reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/aws-api-gateway-stage-variables-reference.html)).
 # `SourceArn` narrows it to this API. Removing first keeps the cell re-runnable.
 
 # %% slideshow={"slide_type": "-"}
-def allow_alias(alias_name):
+for alias_name in ("dev", "prod", "next"):
     sid = f"nb07-{alias_name}"
     try:
         lam.remove_permission(FunctionName="nb07-release", Qualifier=alias_name, StatementId=sid)
@@ -151,17 +150,24 @@ def allow_alias(alias_name):
         pass  # first run: there is nothing to remove
     lam.add_permission(FunctionName="nb07-release", Qualifier=alias_name, StatementId=sid,
                        Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
-                       SourceArn=execute_api_arn(api_id))
-
-
-for alias_name in ("dev", "prod", "next"):
-    allow_alias(alias_name)
+                       SourceArn=f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/*")
 print("prod:", requests.get(prod_url, timeout=30).json(), "| dev:", requests.get(dev_url, timeout=30).json())
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** `dev` and `prod` run the same API definition and the same function. Why does `dev`
+# > answer with release 2.0 and `prod` with 1.0? And what would `dev` answer after you change the code again?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Each stage's variable <code>alias</code> puts a different alias into the integration URI. <code>prod</code>
+# > points at version 1, frozen with <code>RELEASE=1.0</code>; <code>dev</code> follows <code>$LATEST</code>, which
+# > holds the last code and configuration deployed (release 2.0). After a new deployment of the function,
+# > <code>dev</code> answers with it at once; <code>prod</code> does not change until its alias is moved.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** The permissions are removed with the function at clean-up (a policy lives on the function). On a
-# real account, deleting and re-adding a statement is immediate. Point out that `dev` answers with release 2.0 (it
-# follows `$LATEST`) while `prod` still answers 1.0: same API definition, two backends.
+# real account, deleting and re-adding a statement is immediate.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Canary releases
@@ -196,7 +202,8 @@ print({k: canary[k] for k in ("percentTraffic", "stageVariableOverrides", "useSt
 # ### Does the canary really get 10 %?
 #
 # Each request is assigned at random, so 400 requests give *about* 40 canary requests. The course's random source is
-# seeded (`lab_support.core.clock.seed(0)`), so this cell prints the same numbers on every run; on AWS they vary.
+# seeded (`clock.seed(0)`, from `lab_support.core`), so this cell prints the same numbers on every run; on AWS they
+# vary.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.core import clock
@@ -220,8 +227,19 @@ ax.legend()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# The share wanders early and settles near 10 % as requests add up: a canary's error rate means little after a
-# handful of requests. The split is per request, not per client: one user can meet both releases.
+# The share wanders early and settles near 10 % as requests add up. The split is per request, not per client: one
+# user can meet both releases.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** Twenty requests after you started the canary, none of them has failed. Is release 2.0
+# > safe to promote?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Not yet: with 10 % of 20 requests, about two reached the canary (maybe none), and the plot shows how far the
+# > share wanders over the first requests. Wait until the canary has served enough requests for its error rate
+# > to mean something, and compare it with the stage's.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Roll back
@@ -272,9 +290,11 @@ print("canary settings:", apig.get_stage(restApiId=api_id, stageName="prod").get
 # alias weights for function-only releases behind several triggers.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** The canary has its own execution-log group on AWS (`API-Gateway-Execution-Logs_{api}/{stage}/Canary`);
-# the local gateway writes canary requests into the stage's group. `$context.isCanaryRequest` in the access log
-# (section 3) tells the two kinds of request apart.
+# **Speaker notes.** On AWS a canary's requests are logged twice: in the stage's execution-log group and in the
+# canary's own group (`API-Gateway-Execution-Logs_{api}/{stage}/Canary`)
+# ([Set up a canary release deployment](https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html));
+# the local gateway writes only the stage's group. `$context.isCanaryRequest` in the access log (section 3) tells
+# the two kinds of request apart: exercise 07.2 needs it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Logs: execution logs and access logs
@@ -296,18 +316,24 @@ print("canary settings:", apig.get_stage(restApiId=api_id, stageName="prod").get
 # > logs** at all, only access logs
 # > ([Set up CloudWatch logging for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html)).
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### An execution log
+#
+# Execution logging is a stage setting, `/*/*/logging/loglevel` (every resource and method). On a real account
+# the account's CloudWatch role must exist first: the cell says how.
+
+# %% slideshow={"slide_type": "-"}
 if aws.backend == "aws":
-    print("Real account: API Gateway needs a role to write logs. Create one trusted by apigateway.amazonaws.com with\n"
-          "the managed policy AmazonAPIGatewayPushToCloudWatchLogs, then run\n"
-          "apig.update_account(patchOperations=[{'op': 'replace', 'path': '/cloudwatchRoleArn', 'value': role_arn}])")
+    print("Real account: create a role trusted by apigateway.amazonaws.com with the managed policy\n"
+          "AmazonAPIGatewayPushToCloudWatchLogs, then apig.update_account(patchOperations=[{'op': 'replace',\n"
+          "'path': '/cloudwatchRoleArn', 'value': role_arn}])")
 apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
     {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
 r = requests.get(prod_url, timeout=30)
 request_id = r.headers["x-amzn-RequestId"]
 print("request", request_id, "answered", r.status_code)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Its execution log, read back with `filter_log_events`. Each line starts with the request id; the lines with headers
 # and bodies are long (and hold values that change every run), so only the main steps are printed:
 
@@ -328,22 +354,13 @@ print(f"({len(lines)} lines in all)")
 # An access log is one line per request in a format you write with `$context` variables
 # ([`$context` variables for access logging](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)).
 # JSON is easiest to query (CloudWatch Logs Insights finds its fields); CLF is the web servers' Common Log Format.
-# The log group must exist first:
+# The log group must exist first: `log_group(name)` (from `lab_support.course.operations`) creates it if needed,
+# tagged, and returns its ARN.
 
 # %% slideshow={"slide_type": "-"}
-def log_group(name):
-    """The ARN of log group `name`, created (tagged, and deleted at clean-up) if it does not exist."""
-    try:
-        logs.create_log_group(logGroupName=name, tags=aws.tags)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    aws.track(f"log group {name}", lambda: logs.delete_log_group(logGroupName=name), once=True)
-    return f"arn:aws:logs:{aws.region}:{aws.account_id}:log-group:{name}"
-
+from lab_support.course.operations import log_group
 
 json_arn, clf_arn = log_group(f"nb07-access-json-{api_id}"), log_group(f"nb07-access-clf-{api_id}")
-
-# %% slideshow={"slide_type": "subslide"}
 JSON_FORMAT = json.dumps({"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
                           "requestTime": "$context.requestTime", "httpMethod": "$context.httpMethod",
                           "path": "$context.path", "status": "$context.status",
@@ -351,13 +368,19 @@ JSON_FORMAT = json.dumps({"requestId": "$context.requestId", "ip": "$context.ide
 CLF_FORMAT = ('$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] '
               '"$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength '
               '$context.requestId')
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Two stage settings, `/accessLogSettings/destinationArn` and `/accessLogSettings/format`: JSON on `prod`, CLF on
+# `dev`. A stage setting takes effect without a new deployment.
+
+# %% slideshow={"slide_type": "-"}
 for stage, arn, fmt in [("prod", json_arn, JSON_FORMAT), ("dev", clf_arn, CLF_FORMAT)]:
     apig.update_stage(restApiId=api_id, stageName=stage, patchOperations=[
         {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
-print(apig.get_stage(restApiId=api_id, stageName="dev")["accessLogSettings"]["format"])
+print("prod's fields:", list(json.loads(apig.get_stage(restApiId=api_id, stageName="prod")["accessLogSettings"]["format"])))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One request to each stage (one of them failing), then the lines as CloudWatch Logs returns them:
 
 # %% slideshow={"slide_type": "-"}
@@ -372,12 +395,13 @@ for arn in (json_arn, clf_arn):
 # request is a **502**: the function raised, and a proxy integration turns that into `Internal server error`.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 07.1 — an access log a check can read
+# ### Exercise 07.1 · Write: an access log a check can read
 #
 # The cell below prepares REST API `nb07-ex-logs` (`GET /` → a Lambda proxy, stage `dev`) and the log group
 # `nb07-ex-access`. Give the `dev` stage an **access log in JSON** to that group with (at least) these fields:
 # `requestId`, `status`, `resourcePath` and `integrationLatency`, each holding the matching `$context` variable
-# (look them up on the page linked above). The check sends a request and reads its real log line.
+# (two of them are not in the formats above: look them up on the page linked above). The check sends a request
+# and reads its real log line.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb07 import prepare_07_1
@@ -404,7 +428,8 @@ lab.check("07.1")
 # | bytes | – | `DataProcessed` |
 # | dimensions of a stage | `ApiName` + `Stage` | `ApiId` + `Stage` |
 #
-# Per method and resource (`+ Method + Resource`) only with **detailed metrics** turned on for the stage.
+# Per method and resource (`+ Method + Resource`) only with **detailed metrics** turned on for the stage. The `Sum`
+# of `5XXError` counts errors; its `Average` is the error *rate* (errors divided by `Count`).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Five minutes of traffic on `prod`, some of it failing. `clock.advance(60)` moves the course clock one minute on;
@@ -460,12 +485,12 @@ plt.show()
 # on AWS it is the number to watch, with `IntegrationLatency` to tell the backend's share from the gateway's.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 07.2 — a canary that fails (diagnose)
+# ### Exercise 07.2 · Diagnose: one request in ten fails
 #
-# The cell below prepares REST API `nb07-ex-canary`: its `prod` stage sends 50 % of requests to a canary that should
-# run release 2.0 of `nb07-ex-shop`. About half the requests fail. Find out why from what the stage writes (its
-# access log group's name starts `nb07-ex-canary-access-`; its execution log is on at `ERROR`), then fix the cause.
-# The canary must stay on, and keep running release 2.0.
+# The cell below prepares REST API `nb07-ex-canary`: its `prod` stage sends 10 % of requests to a canary that should
+# run release 2.0 of the function `nb07-ex-shop`. About one request in ten answers `500`. Find out why from what the
+# stage writes (its access log group's name starts `nb07-ex-canary-access-`; its execution log is on at `ERROR`),
+# then fix the **cause**. The canary must stay on, and keep running release 2.0.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb07 import prepare_07_2
@@ -493,24 +518,15 @@ lab.check("07.2")
 # ```
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The queue comes from `lab_support.course.resources.queue` (find-or-create, emptied on a re-run, returns URL and
-# ARN). Its policy lets the topic send to it, as SNS needs on AWS
+# `topic_to_queue` (from `lab_support.course.operations`) creates the topic, the queue and the subscription, and
+# gives the queue a policy that lets the topic send to it, as SNS needs on AWS
 # ([Subscribe a queue to a topic](https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)).
+# Then the alarm: `Sum` of `5XXError` on `prod`, at least 3 in one 60-second period, notifying the topic both ways.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.resources import queue
+from lab_support.course.operations import topic_to_queue
 
-sns, sqs = aws.client("sns"), aws.client("sqs")
-topic_arn = sns.create_topic(Name="nb07-ops", Tags=aws.tag_list)["TopicArn"]  # returns the existing topic on a re-run
-aws.track("SNS topic nb07-ops", lambda: sns.delete_topic(TopicArn=topic_arn), once=True)
-inbox_url, inbox_arn = queue("nb07-ops-inbox")
-sqs.set_queue_attributes(QueueUrl=inbox_url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-    "Resource": inbox_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}}]})})
-subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn,
-                             Attributes={"RawMessageDelivery": "true"})  # the same subscription on a re-run
-
-# %% slideshow={"slide_type": "subslide"}
+topic_arn, inbox_url = topic_to_queue("nb07-ops", "nb07-ops-inbox")
 cw.put_metric_alarm(AlarmName="nb07-prod-5xx", AlarmDescription="prod answers 5XX errors",
                     Namespace="AWS/ApiGateway", MetricName="5XXError", Dimensions=PROD, Statistic="Sum",
                     Period=60, EvaluationPeriods=1, Threshold=3.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
@@ -540,6 +556,7 @@ print("after one more minute:", alarm["StateValue"], "| datapoints:", json.loads
 # ([Notifying users on alarm changes](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)):
 
 # %% slideshow={"slide_type": "-"}
+sqs = aws.client("sqs")
 lab.wait_idle()  # SNS delivers to the queue in the background
 messages = sqs.receive_message(QueueUrl=inbox_url, MaxNumberOfMessages=10)["Messages"]
 notes = sorted((json.loads(m["Body"]) for m in messages), key=lambda n: n["StateChangeTime"])
@@ -560,22 +577,36 @@ history = cw.describe_alarm_history(AlarmName="nb07-prod-5xx", HistoryItemType="
 for item in reversed(history):
     print(item["HistorySummary"])
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** This alarm fires on at least 3 errors a minute. At lunchtime traffic is ten times higher,
+# > and so, with the same share of failures, is the number of errors. What goes wrong, and which statistic of
+# > `5XXError` would avoid it?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > A count (<code>Sum</code>) grows with traffic: busy minutes raise the alarm although nothing got worse, and a
+# > quiet night hides a release that fails every request. The <code>Average</code> of <code>5XXError</code> is the
+# > error rate (errors divided by requests), so a threshold such as 0.05 means "more than 5 % fail" whatever the
+# > traffic (section 4's table page says so).
+# > </details>
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 07.3 — when does it fire? (predict, then run)
+# ### Exercise 07.3 · Predict: when does an "M out of N" alarm fire?
 #
 # The cell below prepares API `nb07-ex-alarm` and the alarm `nb07-ex-5xx`: `Sum` of `5XXError` ≥ **5**,
 # `Period` **60**, `EvaluationPeriods` **3**, `DatapointsToAlarm` **2**, missing data not breaching
 # ([Evaluating an alarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarm-evaluation)).
 # The check will send **6, 2, 7, 0, 0** errors in minutes 1 to 5. At the end of which minute does the alarm first
-# go to `ALARM`? Store your answer in `predicted_minute` (0 for "never") *before* you run the check.
+# go to `ALARM`? Store your answer in `predicted_minute` (a number from 1 to 5, or 0 for "never") *before* you run
+# the cell: the check plays the five minutes on the course clock, then compares.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb07 import prepare_07_3
 
-ex_alarm_api = prepare_07_3()
-predicted_minute = None  # YOUR CODE HERE
+prepare_07_3()
+predicted_minute = ...  # YOUR CODE HERE
 
-lab.check("07.3", predicted_minute)
+lab.check("07.3", prediction=predicted_minute)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · X-Ray: one request, end to end
@@ -656,7 +687,7 @@ for event in sorted(changes_to(api_id, "UpdateStage") + changes_to(api_id, "Crea
     paths = [op["path"] for op in params.get("patchOperations", [])]
     print(event["EventTime"], event["Username"], event["EventName"], params.get("stageName"), paths)
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One record in full has who (`userIdentity`), where from (`sourceIPAddress`), and whether it changed anything
 # (`readOnly`) ([CloudTrail record contents](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html)):
 
@@ -665,6 +696,17 @@ record = json.loads(changes_to(api_id, "CreateDeployment")[0]["CloudTrailEvent"]
 print({k: record[k] for k in ("eventSource", "eventName", "readOnly", "managementEvent", "eventCategory")})
 print("userIdentity.type:", record["userIdentity"]["type"], "| canary settings:", record["requestParameters"].get("canarySettings"))
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** Your manager asks which partner sent the most requests to `prod` yesterday. Can
+# > CloudTrail's event history answer? Where would you look instead?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > No: the event history holds management calls (who changed the API), not the requests sent to it. The access
+# > log has one line per request (add <code>$context.identity.apiKeyId</code> or the caller to the format), and a
+# > usage plan counts requests per API key (<code>get_usage</code>, notebook 06).
+# > </details>
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
@@ -672,12 +714,25 @@ print("userIdentity.type:", record["userIdentity"]["type"], "| canary settings:"
 #   and every alias needs its own `add_permission(..., Qualifier=alias)`.
 # - A canary (`create_deployment(canarySettings=...)`) sends a random share of one stage to a new deployment with
 #   overridden variables; roll back with `remove /canarySettings`, promote with three `update_stage` operations.
-# - Execution logs (REST only) tell what happened step by step; access logs are one line per request in your format.
+# - Execution logs (REST only) tell what happened step by step; access logs are one line per request in your
+#   format, and `$context.isCanaryRequest` tells a canary's requests apart.
 # - `AWS/ApiGateway` metrics per stage (`Count`, `4XXError`/`5XXError` or `4xx`/`5xx`, `Latency`); an alarm on them
 #   notifies SNS when `DatapointsToAlarm` of `EvaluationPeriods` periods breach.
 # - X-Ray follows one request through API Gateway and Lambda; CloudTrail says who changed the API, not who used it.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
 #
-# **Next:** notebook 08 protects the API.
+# 1. Why does a permission on the function `nb07-release` not let API Gateway invoke `nb07-release:prod`, and why
+#    does API Gateway not add that permission itself when the integration URI holds `${stageVariables.alias}`?
+# 2. A canary gets 10 % of a stage's requests. What is the difference between rolling it back and promoting it, in
+#    terms of the stage's `deploymentId` and `variables`?
+# 3. When would you release with a weighted Lambda alias rather than with an API Gateway canary?
+# 4. Which of execution logs and access logs does an HTTP API have, and what must a REST API's account have before
+#    either kind is written?
+# 5. An alarm has `Period` 60, `EvaluationPeriods` 5, `DatapointsToAlarm` 3. How many breaching minutes does it
+#    need, and must they be consecutive?
+# 6. Name one question CloudTrail answers about an API and one it cannot.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -687,3 +742,9 @@ print("userIdentity.type:", record["userIdentity"]["type"], "| canary settings:"
 
 # %% slideshow={"slide_type": "-"}
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Next
+#
+# [08 · WebSocket APIs, and choosing an API type](08_websocket_apis_and_choosing.ipynb): an API on which the
+# server speaks first, and how to choose between REST, HTTP and WebSocket APIs.
