@@ -79,13 +79,13 @@ from lab_support.core.session import (
     stop,
 )
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, RUN_TAG_KEY, tag_list, tags
-from lab_support.course import api_builders, endpoint_types, lambda_output, openapi, postman, resources
+from lab_support.course import api_builders, endpoint_types, lambda_output, observability, openapi, postman, resources
 from lab_support.course.envcheck import check_environment
 from lab_support.course.figures import use_course_style
 from lab_support.course.functions import create_function, lambda_zip
 from lab_support.course.handlers import handler_code
 from lab_support.course.handlers import register_magic as _register_magic
-from lab_support.course.http import curl_line, request_builder, send, show
+from lab_support.course.http import curl_line, request_builder, send, show, status_text
 from lab_support.course.postman import notes_collection, write_collection
 from lab_support.course.services import inventory as _inventory
 from lab_support.course.services import notes as _notes
@@ -157,6 +157,7 @@ __all__ = [
     "lambda_zip",
     "leftovers",
     "notes_collection",
+    "observability",
     "openapi",
     "postman",
     "register_extension",
@@ -169,6 +170,7 @@ __all__ = [
     "skip_on_aws",
     "start",
     "start_notes_service",
+    "status_text",
     "stop",
     "stop_notes_service",
     "tag_list",

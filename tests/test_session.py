@@ -14,6 +14,7 @@ import requests
 import lab_support as lab
 from lab_support.core import guard
 from lab_support.core.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse
+from lab_support.core.printed import PrintedList, PrintedText
 
 
 def test_start_reports_backend_region_account(aws: lab.Session) -> None:
@@ -350,3 +351,12 @@ def test_aws_mode_against_the_stand_in(monkeypatch, capsys) -> None:  # type: ig
         assert aws.child_env()["AWS_ENDPOINT_URL"] == endpoint
         assert aws.client("s3").meta.endpoint_url == endpoint
         assert aws.unique_name("b") != "b-123456789012"
+
+
+def test_printed_values_are_not_displayed_twice_in_a_notebook() -> None:
+    from IPython.core.interactiveshell import InteractiveShell  # IPython's formatter decides what a cell shows
+
+    formatter = InteractiveShell.instance().display_formatter
+    assert formatter.format(PrintedText("shown once")) == ({}, {})
+    assert formatter.format(PrintedList(["a"])) == ({}, {})
+    assert formatter.format("a plain str")[0] == {"text/plain": "'a plain str'"}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lab_support.core.errors import LabError
+from lab_support.core.printed import PrintedText
 from lab_support.core.session import current
 
 PRICING_FILE = Path(__file__).resolve().parents[2] / "data" / "pricing.json"
@@ -61,14 +62,15 @@ def _lines(keys: list[str], title: str) -> list[str]:
 
 
 def cost_notice(resources: list[str], *, title: str = "Billable resources this creates") -> str:
-    """Print (and return) what ``resources`` (keys of ``data/pricing.json``: ``"lambda"``, ``"rest_api"``,
+    """Print (and return, as a :class:`~lab_support.core.printed.PrintedText` a notebook does not show twice)
+    what ``resources`` (keys of ``data/pricing.json``: ``"lambda"``, ``"rest_api"``,
     ``"waf"``, ``"nlb"``…) cost on a real account; on the embedded backend the one line :data:`LOCAL_LINE`."""
     if current().backend == "moto":
         print(LOCAL_LINE)
-        return LOCAL_LINE
+        return PrintedText(LOCAL_LINE)
     text = "\n".join(_lines(list(resources), title))
     print(text)
-    return text
+    return PrintedText(text)
 
 
 def costs(notebook: str) -> str:
@@ -81,12 +83,12 @@ def costs(notebook: str) -> str:
                        f"use one of: {', '.join(sorted(table['notebooks']))}.")
     if current().backend == "moto":
         print(LOCAL_LINE)
-        return LOCAL_LINE
+        return PrintedText(LOCAL_LINE)
     keys = table["notebooks"][key]
     if not keys:
         text = f"Notebook {key} creates nothing on AWS: it costs nothing."
         print(text)
-        return text
+        return PrintedText(text)
     return cost_notice(keys, title=f"Notebook {key} creates these billable resources")
 
 

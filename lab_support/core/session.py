@@ -28,6 +28,7 @@ import boto3
 
 from lab_support.core import clock, guard, patching, retry, sweep, urls
 from lab_support.core.errors import CredentialsMissing, LabError, NotStarted
+from lab_support.core.printed import PrintedList
 from lab_support.core.server import EmbeddedServer
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, RUN_TAG_KEY, run_tags
 
@@ -309,7 +310,7 @@ class Session:
             if report.unlisted:
                 text += "\nCould not look at:\n" + "\n".join(f"  - {u}" for u in report.unlisted)
             print(mask_account(text, self.account_id) if self.backend == "aws" else text)
-        return items
+        return PrintedList(items)  # printed already: a notebook shows it once
 
     # -- context manager -----------------------------------------------------------
     def __enter__(self) -> Session:
