@@ -3,20 +3,16 @@
 #
 # A method of an API is only a door. Behind it, the **integration** decides who answers: a Lambda function, an
 # HTTP server, another AWS service, API Gateway itself, or a server inside a private network. This notebook
-# builds each kind with plain `boto3`, calls it with `requests` (and prints the same call as a curl line), and
-# looks at what travels through the gateway in each direction.
+# builds each kind with plain `boto3`, calls it, and looks at what travels through the gateway each way.
 #
 # **Learning objectives**
-# - tell the five REST integration types apart (`AWS_PROXY`, `AWS`, `HTTP_PROXY`, `HTTP`, `MOCK`) and say when
-#   each fits
-# - compare a Lambda proxy integration with a Lambda custom (non-proxy) one: the event the function receives,
-#   the response contract, and how errors become status codes
-# - put an HTTP server and an AWS service (SQS) behind an API with mapping templates and an integration role
-# - use a MOCK integration and stage variables; explain what a VPC link connects to
-# - read a payload format 2.0 event of an HTTP API and know how its answers differ from a REST API's
-# - reject bad requests at the gateway with a model and a request validator
+# - tell the five REST integration types apart (`AWS_PROXY`, `AWS`, `HTTP_PROXY`, `HTTP`, `MOCK`) and choose one
+# - compare Lambda proxy and Lambda custom integrations: the event, the response contract, errors
+# - put an HTTP server and an AWS service (SQS, with its integration role) behind an API, with mapping templates
+# - use a MOCK integration and stage variables; reach a private load balancer through a VPC link V2
+# - read a payload format 2.0 event of an HTTP API; reject bad requests with a model and a validator
 #
-# **Time**: about 50 minutes
+# **Time**: about 110 minutes
 #
 # **Prerequisites**: [01 · What is an API](01_what_is_an_api.ipynb) (the notes service),
 # [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb) (resource-based
@@ -29,10 +25,10 @@ lab.use_course_style()
 aws
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Run all cells before presenting (about 15 s). Every API, function, queue and role here is
+# **Speaker notes.** Run all cells before presenting (about 20 s). Every API, function, queue and role here is
 # created with plain boto3, so the same cells run on a real account with `LAB_BACKEND=aws`; the only branch is
-# the VPC link (section 5), which is not created there because it needs a load balancer that is billed by the
-# hour. API ids are random: the stored outputs show `APIID`, and ports show `PORT`.
+# the VPC link (section 5), which is not created there because it needs a load balancer billed by the hour. The
+# stored outputs show the API ids and ports of the run that built them (nbval masks them when it compares).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What an integration is
@@ -45,8 +41,7 @@ aws
 # > to 100+ endpoints inside AWS such as DynamoDB or Kinesis; VPC Link - Connect to ELB via the given VPC link
 # > privately.
 #
-# In the REST API the integration is the `type` of a method's [Integration](https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html)
-# ([Choose an API Gateway API integration type](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-integration-types.html)):
+# In the REST API it is the `type` of a method's [Integration](https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html) ([integration types](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-integration-types.html)):
 #
 # | `type` | behind it | who shapes request and response |
 # |---|---|---|
@@ -82,32 +77,27 @@ aws
 # > [Integration subtype reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-aws-services-reference.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Re-runnable set-up, from `lab_support.course.api_builders`
+# ### Re-runnable set-up
 #
-# Cells must be re-runnable, so each thing is looked up before it is created. The module
-# `lab_support.course.api_builders` holds that plumbing, written in plain boto3 (read it: it is short):
+# Notebook 04 built a REST API step by step; here each method is built the same way, with the re-run plumbing of
+# `lab_support.course.api_builders` (plain boto3 inside; read it: it is short):
 #
 # | helper | what it does |
 # |---|---|
-# | `rest_api(name, **kwargs)` | the id of the REST API `name`; created with `create_rest_api(name=name, **kwargs)` if there is none |
-# | `find_http_api(name)`, `delete_http_api(api_id)` | look up an HTTP API by name; delete one (no error if it is gone), for section 6 |
+# | `rest_api(name, **kwargs)`, `http_api(name, **kwargs)` | the id of the API `name`; created if there is none |
 # | `resource(api_id, "/a/{b}")` | the id of the resource at that path, creating the parts that are missing |
-# | `clear_method(api_id, resource_id, "GET")` | deletes the method if an earlier run made it, so the `put_method` after it works again (AWS refuses to put a method twice) |
+# | `clear_method(api_id, resource_id, "GET")` | deletes the method if an earlier run made it (AWS refuses to put a method twice) |
 # | `lambda_uri(function_arn)` | the integration URI that calls Lambda's Invoke API for a function |
-# | `allow_api_gateway(function_name, api_id)` | the resource-based permission of notebook 02: this API, any stage, method and path, may invoke the function |
-#
-# What they create carries the course tag and is registered for the clean-up at the end (`aws.track`).
-# Everything else in the notebook is a direct `boto3` call you could type in a terminal.
+# | `allow_api_gateway(function_name, api_id)` | notebook 02's resource-based permission: this API may invoke the function |
 
 # %% slideshow={"slide_type": "-"}
 import json
 
 import requests
 
-from lab_support.course.api_builders import allow_api_gateway, clear_method, delete_http_api, find_http_api, lambda_uri, resource, rest_api
+from lab_support.course.api_builders import allow_api_gateway, clear_method, http_api, lambda_uri, resource, rest_api
 
 apig = aws.client("apigateway")
-
 api_id = rest_api("nb05-integrations", endpointConfiguration={"types": ["REGIONAL"]})
 print(aws.stage_url(api_id, "dev"))  # where its stage "dev" will answer
 
@@ -124,18 +114,17 @@ print(aws.stage_url(api_id, "dev"))  # where its stage "dev" will answer
 #     participant G as API Gateway
 #     participant F as nb05-echo
 #     C->>G: GET /proxy?name=Ada
-#     G->>F: event = the whole HTTP request (resource, path, headers, query, requestContext, body…)
+#     G->>F: event = the whole HTTP request
 #     F-->>G: {"statusCode": 200, "headers": {...}, "body": "..."}
 #     G-->>C: 200, those headers, that body
 #     C->>G: GET /direct?name=Ada
-#     Note over G: mapping template
-#     G->>F: event = {"name": "Ada", "stage": "dev"}
+#     G->>F: event = {"name": "Ada", "stage": "dev"} (mapping template)
 #     F-->>G: any JSON value
-#     G-->>C: integration response chosen by selectionPattern, body from its template (or as is)
+#     G-->>C: the integration response selectionPattern picks
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
-ECHO = '''
+# %%lambda_handler echo_code
 import json
 
 
@@ -144,8 +133,9 @@ def handler(event, context):
         raise ValueError("Invalid input: name is required")
     # The proxy response contract: statusCode, headers, body (a string).
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
-'''
-echo = lab.create_function("nb05-echo", ECHO)
+
+# %% slideshow={"slide_type": "-"}
+echo = lab.create_function("nb05-echo", echo_code)
 allow_api_gateway("nb05-echo", api_id)
 echo["FunctionName"], echo["Runtime"], echo["Handler"]
 
@@ -166,21 +156,21 @@ apig.create_deployment(restApiId=api_id, stageName="dev")
 url = aws.stage_url(api_id, "dev", "proxy?name=Ada")
 print(lab.curl_line("GET", url))
 r = requests.get(url, timeout=30)
-print(r.status_code, r.headers["Content-Type"])
+print(lab.status_text(r.status_code), r.headers["Content-Type"])
 event = r.json()
 print("top-level keys of the event:", list(event))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# The event is large, and much of it changes at every call (`requestTime`, `requestTimeEpoch`, `requestId`, the
-# client's `sourceIp` and `User-Agent`…). Here is the part that does not, which is also the part a handler
-# usually reads ([Input format of a Lambda function for proxy integration](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format)):
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The event is large, and much of it changes at every call (`requestTime`, `requestId`, the client's `sourceIp`
+# and `User-Agent`…). Here is the part that does not, which is also the part a handler usually reads
+# ([Input format of a Lambda function for proxy integration](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format)):
 
 # %% slideshow={"slide_type": "-"}
 STABLE_KEYS = ["resource", "path", "httpMethod", "queryStringParameters", "multiValueQueryStringParameters",
                "pathParameters", "stageVariables", "body", "isBase64Encoded"]
 proxy_event = {key: event[key] for key in STABLE_KEYS}
 proxy_event["requestContext"] = {k: event["requestContext"][k] for k in ("resourcePath", "httpMethod", "stage", "path")}
-print(json.dumps(proxy_event, indent=2))
+lab.show(proxy_event)  # the first 15 lines; full=True shows all
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The proxy response contract
@@ -198,14 +188,17 @@ print(json.dumps(proxy_event, indent=2))
 # Anything else (a missing `statusCode`, a dict as `body`, a key that is not in the table) is a *malformed Lambda
 # proxy response*: the client gets **502** `{"message": "Internal server error"}` and the execution log says why
 # ([How do I fix a 502 "Malformed Lambda proxy response"?](https://repost.aws/knowledge-center/malformed-502-api-gateway)).
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A function written for "any JSON will do":
 
 # %% slideshow={"slide_type": "-"}
-PLAIN = '''
+# %%lambda_handler plain_code
 def handler(event, context):
     return {"message": "hello"}
-'''
-plain = lab.create_function("nb05-plain", PLAIN)
+
+# %% slideshow={"slide_type": "-"}
+plain = lab.create_function("nb05-plain", plain_code)
 allow_api_gateway("nb05-plain", api_id)
 bad = resource(api_id, "/plain")
 clear_method(api_id, bad, "GET")  # a re-run starts this method over
@@ -216,6 +209,44 @@ apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("GET", aws.stage_url(api_id, "dev", "plain"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Before the exercise
+#
+# A team's first Lambda proxy function, `nb05-ex-hello`, behind `GET /hello` of the REST API `nb05-ex-hello`.
+# It runs without an error, and yet every client gets a 502. The cell below deploys it and calls it (running it
+# again puts the exercise back as it was):
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb05 import prepare_05_1
+
+hello_api = prepare_05_1()
+r = lab.send("GET", aws.stage_url(hello_api, "dev", "hello?name=Ada"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Its code, as deployed:
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler hello_code
+import json
+
+
+def handler(event, context):
+    name = (event.get("queryStringParameters") or {}).get("name", "world")
+    return {"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"message": f"Hello, {name}!"}}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 05.1 · Fix: a proxy response the gateway accepts
+#
+# Fix the handler in the cell above so that `GET /hello?name=Ada` answers **200** with `Content-Type:
+# application/json` and the body `{"message": "Hello, Ada!"}`. Run the cell, then the one below: it deploys your
+# code and checks with real requests through the stage `dev`.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: fix hello_code above and run it; this deploys it
+lab.create_function("nb05-ex-hello", hello_code)
+
+lab.check("05.1")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### The custom (non-proxy) integration
 #
 # Type `AWS`, the same URI, plus what the proxy integration does for you:
@@ -232,16 +263,21 @@ direct = resource(api_id, "/direct")
 clear_method(api_id, direct, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=direct, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.querystring.name": False})
-apig.put_integration(
+integration = apig.put_integration(
     restApiId=api_id, resourceId=direct, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
     uri=lambda_uri(echo["FunctionArn"]),
     requestTemplates={"application/json": '{"name": "$input.params(\'name\')", "stage": "$context.stage"}'},
 )
+integration["type"], integration["requestTemplates"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The responses: 200 by default, 400 when the function fails with an `errorMessage` starting "Invalid input".
+
+# %% slideshow={"slide_type": "-"}
 for status in ("200", "400"):
     apig.put_method_response(restApiId=api_id, resourceId=direct, httpMethod="GET", statusCode=status)
 # 200: the default (no selectionPattern); the function's return value passes through as the body.
 apig.put_integration_response(restApiId=api_id, resourceId=direct, httpMethod="GET", statusCode="200")
-# 400: when the function fails with an errorMessage starting "Invalid input".
 apig.put_integration_response(
     restApiId=api_id, resourceId=direct, httpMethod="GET", statusCode="400", selectionPattern="Invalid input.*",
     responseTemplates={"application/json": '{"error": "$input.path(\'$.errorMessage\')"}'},
@@ -249,7 +285,7 @@ apig.put_integration_response(
 apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("GET", aws.stage_url(api_id, "dev", "direct?name=Ada"))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Side by side with the proxy call above:
 #
 # - the **event** is exactly what the template built, `{"name": "Ada", "stage": "dev"}`: no headers, no
@@ -263,37 +299,30 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "direct?name=Ada"))
 # %% slideshow={"slide_type": "-"}
 r = lab.send("GET", aws.stage_url(api_id, "dev", "direct?name="))
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Ask: "what if no `selectionPattern` matches the error?" The default response (200) is used,
-# with the error JSON (`errorMessage`, `errorType`, `stackTrace`) as its body: a failed function answering
-# 200 is the classic custom-integration bug. Proxy integrations give 502 for an unhandled error instead.
-
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Before the exercise
 #
-# The cell below prepares the REST API `nb05-ex-greet`: `GET /greet` on stage `dev` is a Lambda custom integration
-# in front of the function `nb05-greeter`, which greets `event["name"]` and returns the event it received. Its
-# mapping template is wrong, as the answer shows. (Running the cell again restores this broken state.)
+# The function `nb05-ex-fails` always fails with `RuntimeError("database unreachable")`. The cell below puts it
+# behind the REST API `nb05-ex-errors` twice: `GET /proxy` is a Lambda proxy integration; `GET /custom` is a
+# Lambda custom integration with the same two responses as `GET /direct` above (200 by default, 400 for errors
+# matching `Invalid input.*`). It sends no request.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.exercises.nb05 import prepare_05_1
+from lab_support.exercises.nb05 import prepare_05_2
 
-greet_api = prepare_05_1()
-print(lab.curl_line("GET", aws.stage_url(greet_api, "dev", "greet?name=Zoe")))
-requests.get(aws.stage_url(greet_api, "dev", "greet?name=Zoe"), timeout=30).json()
+errors_api = prepare_05_2()
+print("prepared:", aws.stage_url(errors_api, "dev", "proxy"), "and …/custom")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 05.1
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 05.2 · Predict: when the function raises
 #
-# Fix the mapping template of `GET /greet` so that `GET /greet?name=Zoe` invokes `nb05-greeter` with exactly
-# `{"name": "Zoe"}`, then deploy to `dev` again. `update_integration` with a `replace` patch operation on the path
-# `/requestTemplates/application~1json` changes just the template (`~1` stands for `/`,
-# [UpdateIntegration](https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateIntegration.html)).
+# What status code does a client get from `GET /proxy`, and what from `GET /custom`? Write both down first, in
+# `prediction`, then run the cell: the check sends the two requests, compares and explains.
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
+prediction = ...  # YOUR CODE HERE: {"proxy": <status code>, "custom": <status code>}
 
-lab.check("05.1")
+lab.check("05.2", prediction=prediction)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · HTTP: proxy or custom
@@ -303,7 +332,7 @@ lab.check("05.1")
 # ```mermaid
 # flowchart LR
 #     client([client]) --> gw["API Gateway<br/>nb05-notes"]
-#     gw -- "HTTP_PROXY: ANY /notes<br/>(everything passes)" --> notes[("notes service<br/>127.0.0.1:PORT")]
+#     gw -- "HTTP_PROXY: ANY /notes<br/>(everything passes)" --> notes[("notes service<br/>on 127.0.0.1")]
 #     gw -- "HTTP: GET /titles, GET /titles/{id}<br/>(mapped both ways)" --> notes
 # ```
 
@@ -335,14 +364,14 @@ apig.put_integration(restApiId=notes_api, resourceId=collection, httpMethod="ANY
 apig.create_deployment(restApiId=notes_api, stageName="dev")
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "notes?done=true"))
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The query string reached the service (only the note that is done came back). A POST passes through the same way,
 # and so does the service's `201 Created` with its `Location` header, and its errors:
 
 # %% slideshow={"slide_type": "-"}
 r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"title": "sent through API Gateway"})
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"done": True})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -361,77 +390,74 @@ clear_method(notes_api, titles, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=titles, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.querystring.done": False})
 apig.put_method_response(restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200")
-apig.put_integration(
+integration = apig.put_integration(
     restApiId=notes_api, resourceId=titles, httpMethod="GET", type="HTTP", integrationHttpMethod="GET",
     uri=f"{NOTES_URL}/notes",
     requestParameters={"integration.request.querystring.done": "method.request.querystring.done"},
 )
-apig.put_integration_response(
-    restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200",
-    responseTemplates={"application/json": '#set($notes = $input.path(\'$\'))'
-                       '[#foreach($n in $notes)"$util.escapeJavaScript($n.title)"#if($foreach.hasNext), #end#end]'},
-)
+integration["requestParameters"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The integration response's template turns the list of notes into a list of titles (`#foreach` is Velocity):
+
+# %% slideshow={"slide_type": "-"}
+TITLES_ONLY = ('#set($notes = $input.path(\'$\'))'
+               '[#foreach($n in $notes)"$util.escapeJavaScript($n.title)"#if($foreach.hasNext), #end#end]')
+apig.put_integration_response(restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200",
+                              responseTemplates={"application/json": TITLES_ONLY})
 apig.create_deployment(restApiId=notes_api, stageName="dev")
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles?done=false"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A path parameter, and a backend 404 mapped to a 404 of our own (without the `"404"` pattern the client would get
-# **200** with the service's error body: the default response):
+# A path parameter, `{id}`: the method declares it, the integration maps it into the endpoint URL, and a backend
+# 404 will be mapped to a 404 of our own:
 
 # %% slideshow={"slide_type": "-"}
 title = resource(notes_api, "/titles/{id}")
 clear_method(notes_api, title, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=title, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.path.id": True})
-for status in ("200", "404"):
-    apig.put_method_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode=status)
-apig.put_integration(
+integration = apig.put_integration(
     restApiId=notes_api, resourceId=title, httpMethod="GET", type="HTTP", integrationHttpMethod="GET",
     uri=f"{NOTES_URL}/notes/{{id}}",
     requestParameters={"integration.request.path.id": "method.request.path.id"},
 )
-apig.put_integration_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode="200",
-                              responseTemplates={"application/json": '{"title": "$input.path(\'$.title\')"}'})
-apig.put_integration_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode="404",
-                              selectionPattern="404",
-                              responseTemplates={"application/json": '{"message": "No such note"}'})
+integration["uri"], integration["requestParameters"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Without the `"404"` pattern the client would get **200** with the service's error body (the default response):
+
+# %% slideshow={"slide_type": "-"}
+for status, pattern, template in (("200", None, '{"title": "$input.path(\'$.title\')"}'),
+                                  ("404", "404", '{"message": "No such note"}')):
+    apig.put_method_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode=status)
+    apig.put_integration_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode=status,
+                                  responseTemplates={"application/json": template},
+                                  **({"selectionPattern": pattern} if pattern else {}))
 apig.create_deployment(restApiId=notes_api, stageName="dev")
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/1"))
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/99"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Before the exercise
-#
-# The cell below prepares the REST API `nb05-ex-notes` with one method, `GET /notes`, an HTTP proxy integration to
-# the notes service. There is no `/notes/{id}` yet, so reading note 1 through the API fails:
-
-# %% slideshow={"slide_type": "-"}
-from lab_support.exercises.nb05 import prepare_05_2
-
-ex_notes_api = prepare_05_2()
-r = lab.send("GET", aws.stage_url(ex_notes_api, "dev", "notes/1"))
-
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 05.2
-#
-# Add `GET /notes/{id}` to `nb05-ex-notes` as an **HTTP proxy** integration to `{notes.url}/notes/{id}`, so that
-# `GET /notes/1` through the API returns note 1, and deploy it to the stage `dev`. On AWS, the `{id}` in the
-# endpoint URL is filled only by a mapping: `"integration.request.path.id": "method.request.path.id"`.
-
-# %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-
-lab.check("05.2")
+# > **🤔 Check yourself.** Suppose the `"404"` integration response of `GET /titles/{id}` had not been created.
+# > What would a client get for `GET /titles/99`?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > <b>200</b>, with the default response's template applied to the service's error body. In a custom
+# > integration a backend status reaches the client only through an integration response whose
+# > <code>selectionPattern</code> matches it; everything else gets the default response. Behind
+# > <code>HTTP_PROXY</code> the service's own 404 would pass through unchanged.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · An AWS service behind the API: SQS
 #
 # No function at all: `POST /messages` puts the request body on an SQS queue. API Gateway calls SQS's
-# `SendMessage` itself, signed with an **integration role** it assumes (the role must trust
-# `apigateway.amazonaws.com` and allow `sqs:SendMessage` on the queue). The mapping template turns the JSON body
-# into SQS's form-encoded request ([Tutorial: REST API as an Amazon SQS proxy](https://docs.aws.amazon.com/apigateway/latest/developerguide/integrating-api-with-aws-services-sqs.html)).
+# `SendMessage` itself. The mapping template turns the JSON body into SQS's form-encoded request
+# ([Tutorial: REST API as an Amazon SQS proxy](https://docs.aws.amazon.com/apigateway/latest/developerguide/integrating-api-with-aws-services-sqs.html)).
 #
 # ```mermaid
 # flowchart LR
@@ -441,32 +467,28 @@ lab.check("05.2")
 #     reader["boto3 receive_message"] --> sqs
 # ```
 
-# %% slideshow={"slide_type": "subslide"}
-sqs, iam = aws.client("sqs"), aws.client("iam")
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Who is calling SQS? The integration's role
+#
+# A call to SQS must be signed by someone allowed to send. That someone is the integration's `credentials`: the
+# ARN of an IAM role that API Gateway assumes for the call
+# ([API_Integration, `credentials`](https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html)). So
+# the role must **trust** `apigateway.amazonaws.com` (who may assume it) and **allow** `sqs:SendMessage` on the
+# queue (what it may do), as the tutorial's role does. Without a usable role the call fails: a role API Gateway
+# cannot assume gives 500, a role without the permission gets SQS's own `AccessDenied`.
+#
+# The queue and the role come from `lab_support.course.resources` (find-or-create, tagged, cleaned up):
+# `queue(name)` returns the queue's URL and ARN, `execution_role(name, trust_service=…, inline=…)` a role trusted
+# by that service with exactly these inline policies.
 
-try:
-    queue_url = sqs.get_queue_url(QueueName="nb05-messages")["QueueUrl"]
-except sqs.exceptions.QueueDoesNotExist:
-    queue_url = sqs.create_queue(QueueName="nb05-messages", tags=aws.tags)["QueueUrl"]
-    aws.track("SQS queue nb05-messages", lambda: sqs.delete_queue(QueueUrl=queue_url))
-queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+# %% slideshow={"slide_type": "-"}
+from lab_support.course.resources import execution_role, queue
 
-TRUST_API_GATEWAY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+sqs = aws.client("sqs")
+queue_url, queue_arn = queue("nb05-messages")
 SEND_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}]}
-try:
-    role_arn = iam.get_role(RoleName="nb05-apigw-sqs")["Role"]["Arn"]
-except iam.exceptions.NoSuchEntityException:
-    role_arn = iam.create_role(RoleName="nb05-apigw-sqs", AssumeRolePolicyDocument=json.dumps(TRUST_API_GATEWAY),
-                               Tags=aws.tag_list)["Role"]["Arn"]
-
-    def delete_role():
-        iam.delete_role_policy(RoleName="nb05-apigw-sqs", PolicyName="send")
-        iam.delete_role(RoleName="nb05-apigw-sqs")
-
-    aws.track("IAM role nb05-apigw-sqs", delete_role)
-iam.put_role_policy(RoleName="nb05-apigw-sqs", PolicyName="send", PolicyDocument=json.dumps(SEND_ONLY))
+role_arn = execution_role("nb05-apigw-sqs", trust_service="apigateway.amazonaws.com", inline={"send": SEND_ONLY})
 print(queue_arn)
 print(role_arn)
 
@@ -479,20 +501,26 @@ print(role_arn)
 messages = resource(api_id, "/messages")
 clear_method(api_id, messages, "POST")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=messages, httpMethod="POST", authorizationType="NONE")
-apig.put_method_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200")
-apig.put_integration(
+integration = apig.put_integration(
     restApiId=api_id, resourceId=messages, httpMethod="POST", type="AWS", integrationHttpMethod="POST",
     uri=f"arn:aws:apigateway:{aws.region}:sqs:path/{aws.account_id}/nb05-messages",
-    credentials=role_arn,
+    credentials=role_arn,  # the role API Gateway assumes to call SQS
     requestParameters={"integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"},
     requestTemplates={"application/json": "Action=SendMessage&MessageBody=$util.urlEncode($input.body)"},
 )
+integration["credentials"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One response, whose template replaces SQS's XML answer with a small JSON one; then a message:
+
+# %% slideshow={"slide_type": "-"}
+apig.put_method_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200")
 apig.put_integration_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200",
                               responseTemplates={"application/json": '{"queued": true}'})
 apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("POST", aws.stage_url(api_id, "dev", "messages"), {"text": "hello from the API", "from": "notebook 05"})
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Did it arrive? Read the queue with boto3 (and delete what was read, so the cell can run again):
 
 # %% slideshow={"slide_type": "-"}
@@ -501,10 +529,51 @@ for message in received.get("Messages", []):
     print(json.loads(message["Body"]))
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** Someone removes the inline policy `send` from `nb05-apigw-sqs` (the trust policy stays).
+# > Does `POST /messages` still put messages on the queue? What does the client see?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > No. API Gateway can still assume the role, but the role may no longer send, so SQS answers
+# > <code>AccessDenied</code> (403). That answer goes through the integration responses like any other; with only
+# > the default 200 response here, the client would even get <code>{"queued": true}</code> for a message that was
+# > never queued. Map SQS's errors (a <code>selectionPattern</code> such as <code>4\d{2}</code>) to tell the client.
+# > </details>
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** On a real account the first call right after creating the role can fail with 500 for a few
-# seconds (IAM is eventually consistent); call again. The local gateway calls SQS with the kernel's credentials
-# rather than assuming the role, so a wrong role policy shows up only on AWS: a point worth saying aloud.
+# seconds (IAM is eventually consistent); call again. The local gateway assumes the integration's role too (a role
+# that does not trust `apigateway.amazonaws.com` is a 500, a role without `sqs:SendMessage` gets SQS's
+# AccessDenied), so a wrong role shows up here just as on AWS: try removing the `send` policy in class.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Before the exercise
+#
+# The orders service's function, `nb05-ex-orders`, is a Lambda custom integration behind
+# `POST /customers/{customer}/orders` of the REST API `nb05-ex-orders`; it answers `{"received": <its event>}`.
+# Its mapping template is still `{}`, so the function receives an empty event:
+
+# %% slideshow={"slide_type": "-"}
+from lab_support.exercises.nb05 import prepare_05_3
+
+orders_api = prepare_05_3()
+r = lab.send("POST", aws.stage_url(orders_api, "dev", "customers/c-17/orders"), {"item": "tea", "qty": 2},
+             headers={"X-Channel": "mobile"})
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 05.3 · Write: a mapping template for the orders backend
+#
+# Write the request mapping template of `POST /customers/{customer}/orders` so that the request above reaches
+# the function as exactly `{"customer": "c-17", "item": "tea", "quantity": 2, "channel": "mobile"}`: the path
+# parameter, the body's `item`, the body's `qty` (as a **number**) and the `X-Channel` header. Change the
+# integration's template (not the whole integration) and deploy to `dev`. The check sends requests with other
+# values and compares what the function received.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE
+
+lab.check("05.3")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · MOCK and stage variables
@@ -522,8 +591,8 @@ for message in received.get("Messages", []):
 # flowchart LR
 #     client([client]) --> dev["stage dev<br/>backend = notes service"]
 #     client --> test["stage test<br/>backend = inventory service"]
-#     dev -- "http://${stageVariables.backend}/notes" --> notes[("notes<br/>127.0.0.1:PORT")]
-#     test -- "http://${stageVariables.backend}/notes" --> inv[("inventory<br/>127.0.0.1:PORT")]
+#     dev -- "http://${stageVariables.backend}/notes" --> notes[("notes")]
+#     test -- "http://${stageVariables.backend}/notes" --> inv[("inventory")]
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
@@ -564,11 +633,11 @@ for stage, colour in (("dev", "blue"), ("test", "green")):
                            variables={"colour": colour, "backend": host[stage].split("://", 1)[1]})
     print(stage, apig.get_stage(restApiId=api_id, stageName=stage)["variables"])
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 for stage in ("dev", "test"):
     r = lab.send("GET", aws.stage_url(api_id, stage, "health"))
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 for stage in ("dev", "test"):
     body = requests.get(aws.stage_url(api_id, stage, "backend"), timeout=30).json()
     print(f"{stage:>4}:", body if isinstance(body, dict) else [note["title"] for note in body])
@@ -576,69 +645,78 @@ for stage in ("dev", "test"):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · VPC link: a backend in a private network
 #
-# A server in private subnets of a VPC has no public address. A **VPC link** lets API Gateway reach it: the
-# integration is `HTTP` or `HTTP_PROXY` with `connectionType="VPC_LINK"` and `connectionId` = the link's id, and
-# the link leads to a load balancer in the VPC, which forwards to the targets.
+# A server in private subnets of a VPC has no public address. A **VPC link** lets API Gateway reach it through a
+# load balancer in the VPC. For a REST API the link is a **VPC link V2** (`apigatewayv2.create_vpc_link`, with the
+# VPC's subnets and security groups), and the integration is `HTTP` or `HTTP_PROXY` with
+# `connectionType="VPC_LINK"`, `connectionId` = the link's id, and `integrationTarget` = the ARN of the
+# **Application or Network Load Balancer** to use
+# ([Private integrations for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html),
+# [Set up a private integration](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html)).
 #
 # ```mermaid
 # flowchart LR
 #     client([client]) --> gw["API Gateway<br/>(public endpoint)"]
-#     gw -- "connectionType VPC_LINK" --> link["VPC link"]
+#     gw -- "connectionType VPC_LINK<br/>integrationTarget" --> link["VPC link V2"]
 #     subgraph vpc["your VPC (private subnets)"]
-#         link --> lb["load balancer<br/>NLB (REST, V1) · ALB/NLB (V2)"]
+#         link --> lb["ALB or NLB"]
 #         lb --> t1["EC2 / ECS targets"]
 #     end
 # ```
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# > **📅 Update to the lecture notes.** The notes say a VPC link connects "to ELB". Which load balancer depends on the
-# > API type and on the link's version. A REST API's original VPC link (now "V1", legacy) targets a **Network Load
-# > Balancer** only ([Private integrations for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-private-integration.html),
-# > [VPC links V1](https://docs.aws.amazon.com/apigateway/latest/developerguide/vpc-links-v1.html)). An HTTP API's VPC
-# > link targets an **Application Load Balancer, a Network Load Balancer, or services registered in AWS Cloud Map**
-# > ([Set up VPC links for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vpc-links.html),
-# > [Private integrations for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html)),
-# > and these "V2" links now serve REST APIs too, with ALB or NLB targets.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **📅 Update to the lecture notes.** The notes say a VPC link connects "to ELB". REST APIs used to have only
+# > their own links (`apigateway.create_vpc_link(targetArns=[nlb_arn])`), which reach a **Network Load Balancer**
+# > only. AWS now calls those **VPC links V1, legacy**, and recommends **VPC links V2** for REST APIs: the links
+# > HTTP APIs use, which reach an **Application Load Balancer or a Network Load Balancer**, named per integration
+# > by `integrationTarget` ([Private integrations for REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html),
+# > [Private integration using VPC links V1 (legacy)](https://docs.aws.amazon.com/apigateway/latest/developerguide/vpc-links-v1.html)).
+# > An HTTP API's own private integrations can also reach services registered in AWS Cloud Map
+# > ([Private integrations for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-private.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Here there is no VPC and no load balancer. The course's local gateway lets a loopback server **stand in** for
-# what is behind a link: `lab_support.embedded.apigateway.register_private_backend(link_id, url)`. The API side is exactly what
-# you would write on AWS (a V1 link to an NLB, the integration with `connectionType="VPC_LINK"`). On a real account
-# this cell creates nothing: an NLB is billed for every hour it exists, plus its capacity units
-# ([Elastic Load Balancing pricing](https://aws.amazon.com/elasticloadbalancing/pricing/)), and creating a VPC link
-# takes minutes.
+# the load balancer's targets: `lab_support.embedded.apigateway.register_private_backend(alb_arn, url)`. The API
+# side is what you would write on AWS. On a real account this cell creates nothing: a load balancer is billed for
+# every hour it exists, plus its capacity units
+# ([Elastic Load Balancing pricing](https://aws.amazon.com/elasticloadbalancing/pricing/)).
 
 # %% slideshow={"slide_type": "-"}
+v2 = aws.client("apigatewayv2")
+alb_arn = f"arn:aws:elasticloadbalancing:{aws.region}:{aws.account_id}:loadbalancer/app/nb05-inventory/1234567891011"
 if aws.backend == "aws":
-    print("Real account: no VPC link created. A VPC link needs a Network Load Balancer in your VPC, which is billed\n"
-          "per hour (plus capacity units) while it exists; set one up only with the cost in mind, then pass its ARN\n"
-          "to apig.create_vpc_link(name=..., targetArns=[nlb_arn]) and use the link's id as connectionId.")
+    print("Real account: no VPC link created. It needs your VPC's subnets and security groups and a load balancer,\n"
+          "which is billed per hour while it exists: v2.create_vpc_link(Name=..., SubnetIds=[...], SecurityGroupIds=[...]).")
 else:
     from lab_support.embedded.apigateway import register_private_backend
 
-    nlb_arn = (f"arn:aws:elasticloadbalancing:{aws.region}:{aws.account_id}"
-               ":loadbalancer/net/nb05-inventory/50dc6c495c0c9188")
-    link = next((v for v in apig.get_vpc_links()["items"] if v["name"] == "nb05-inventory-link"), None)
+    link = next((v for v in v2.get_vpc_links()["Items"] if v["Name"] == "nb05-inventory-link"), None)
     if link is None:
-        link = apig.create_vpc_link(name="nb05-inventory-link", targetArns=[nlb_arn], tags=aws.tags)
-        aws.track("VPC link nb05-inventory-link", lambda link_id=link["id"]: apig.delete_vpc_link(vpcLinkId=link_id))
-    print("VPC link status:", link["status"], "→", link["targetArns"][0].split(":")[-1])
-    register_private_backend(link["id"], INVENTORY_URL)  # the local stand-in for the NLB's targets
+        link = v2.create_vpc_link(Name="nb05-inventory-link", SubnetIds=["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+                                  SecurityGroupIds=["sg-0c1d2e3f"], Tags=aws.tags)
+        aws.track("VPC link nb05-inventory-link", lambda link_id=link["VpcLinkId"]: v2.delete_vpc_link(VpcLinkId=link_id))
+    register_private_backend(alb_arn, INVENTORY_URL)  # the local stand-in for the ALB's targets
+    print("VPC link", link["Name"], "| subnets:", link["SubnetIds"])
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The private integration: the link's id, the load balancer it should use, and a URI whose host is sent as the
+# `Host` header (it need not resolve publicly):
+
+# %% slideshow={"slide_type": "-"}
+if aws.backend != "aws":
     private = resource(api_id, "/inventory")
     clear_method(api_id, private, "GET")  # a re-run starts this method over
     apig.put_method(restApiId=api_id, resourceId=private, httpMethod="GET", authorizationType="NONE")
     apig.put_integration(restApiId=api_id, resourceId=private, httpMethod="GET", type="HTTP_PROXY",
                          integrationHttpMethod="GET", uri="http://inventory.internal.example/items",
-                         connectionType="VPC_LINK", connectionId=link["id"])
+                         connectionType="VPC_LINK", connectionId=link["VpcLinkId"], integrationTarget=alb_arn)
     apig.create_deployment(restApiId=api_id, stageName="dev")
     r = lab.send("GET", aws.stage_url(api_id, "dev", "inventory"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** The integration URI's host (`inventory.internal.example`) is what API Gateway sends as the Host
-# header to the load balancer; it need not resolve publicly. For an HTTP API the call is
-# `apigatewayv2.create_vpc_link(Name=..., SubnetIds=[...], SecurityGroupIds=[...])` and the integration URI is the
-# load balancer's *listener* ARN (or a Cloud Map service ARN).
+# **Speaker notes.** `connectionId` may also be a stage variable (`${stageVariables.vpcLinkId}`), so dev and prod
+# can use different links. For an HTTP API the same V2 link is used with `IntegrationUri` = the load balancer's
+# *listener* ARN (or a Cloud Map service ARN). A V1 link still works on REST APIs but is legacy: do not create new
+# ones.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · HTTP APIs: the same function, payload format 2.0
@@ -656,13 +734,8 @@ else:
 #     quick --> stage["stage $default<br/>AutoDeploy: true"]
 # ```
 
-# %% slideshow={"slide_type": "-"}
-v2 = aws.client("apigatewayv2")
-http_id = find_http_api("nb05-http")  # a re-run reuses the API the first run created
-if http_id is None:
-    http_id = v2.create_api(Name="nb05-http", ProtocolType="HTTP", Target=echo["FunctionArn"],
-                            RouteKey="GET /echo", Tags=aws.tags)["ApiId"]
-    aws.track("HTTP API nb05-http", lambda api=http_id: delete_http_api(api))
+# %% slideshow={"slide_type": "subslide"}
+http_id = http_api("nb05-http", Target=echo["FunctionArn"], RouteKey="GET /echo")  # quick create, on the first run
 allow_api_gateway("nb05-echo", http_id)
 print("routes:", [r["RouteKey"] for r in v2.get_routes(ApiId=http_id)["Items"]])
 print("integrations:", [(i["IntegrationType"], i["PayloadFormatVersion"]) for i in v2.get_integrations(ApiId=http_id)["Items"]])
@@ -678,7 +751,7 @@ http_event = {k: event2[k] for k in ("version", "routeKey", "rawPath", "rawQuery
 http_event["requestContext"] = {"http": {k: event2["requestContext"]["http"][k] for k in ("method", "path", "protocol")},
                                 "routeKey": event2["requestContext"]["routeKey"],
                                 "stage": event2["requestContext"]["stage"]}
-print(json.dumps(http_event, indent=2))
+lab.show(http_event, lines=12)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Next to the REST (1.0) event of section 1 ([Payload format differences](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html#http-api-develop-integrations-lambda.proxy-format-differences)):
@@ -691,7 +764,8 @@ print(json.dumps(http_event, indent=2))
 # | repeated headers | `multiValueHeaders` | `headers`, joined with commas; names in lower case |
 # | cookies | in `headers` | a separate `cookies` list |
 # | the function answers | must follow the contract (or 502) | the contract, **or any JSON**: without `statusCode` API Gateway infers 200, `application/json`, and the value as body |
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The last row, live: `nb05-plain` got 502 behind the REST proxy; behind a 2.0 route it is fine.
 
 # %% slideshow={"slide_type": "-"}
@@ -703,14 +777,21 @@ if not any(r["RouteKey"] == "GET /plain" for r in v2.get_routes(ApiId=http_id)["
 r = lab.send("GET", aws.stage_url(http_id, "$default", "plain", http_api=True))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# And a path that no route matches: an HTTP API answers **404** `{"message":"Not Found"}`, a REST API answers
-# **403** `{"message":"Missing Authentication Token"}` (it does not reveal which paths exist;
-# [Why "Missing Authentication Token"?](https://repost.aws/knowledge-center/api-gateway-authentication-token-errors)).
+# > **🤔 Check yourself.** A client asks for a path that no route or resource matches: `GET /nothing-here`. What
+# > does the HTTP API answer, and what does the REST API answer?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > The HTTP API: <b>404</b> <code>{"message":"Not Found"}</code>. The REST API: <b>403</b>
+# > <code>{"message":"Missing Authentication Token"}</code>: it does not reveal which paths exist
+# > (<a href="https://repost.aws/knowledge-center/api-gateway-authentication-token-errors">Why "Missing
+# > Authentication Token"?</a>). The two cells below show it.
+# > </details>
 
 # %% slideshow={"slide_type": "-"}
 r = lab.send("GET", aws.stage_url(http_id, "$default", "nothing-here", http_api=True))
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("GET", aws.stage_url(api_id, "dev", "nothing-here"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -733,6 +814,11 @@ if not any(m["name"] == "Signup" for m in apig.get_models(restApiId=api_id)["ite
 validator = next((v for v in apig.get_request_validators(restApiId=api_id)["items"] if v["name"] == "body-and-params"),
                  None) or apig.create_request_validator(restApiId=api_id, name="body-and-params",
                                                         validateRequestBody=True, validateRequestParameters=True)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The method `POST /signup` names both and requires the query parameter `campaign`; a MOCK integration answers:
+
+# %% slideshow={"slide_type": "-"}
 signup = resource(api_id, "/signup")
 clear_method(api_id, signup, "POST")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=signup, httpMethod="POST", authorizationType="NONE",
@@ -746,7 +832,7 @@ apig.put_integration_response(restApiId=api_id, resourceId=signup, httpMethod="P
 apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("POST", aws.stage_url(api_id, "dev", "signup?campaign=spring"), {"email": "ada@example.com"})
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A body without `email`, then a request without the required `campaign` query parameter. The messages are
 # API Gateway's defaults for the gateway responses `BAD_REQUEST_BODY` and `BAD_REQUEST_PARAMETERS`
 # ([Gateway response types](https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html));
@@ -755,22 +841,59 @@ r = lab.send("POST", aws.stage_url(api_id, "dev", "signup?campaign=spring"), {"e
 # %% slideshow={"slide_type": "-"}
 r = lab.send("POST", aws.stage_url(api_id, "dev", "signup?campaign=spring"), {"newsletter": True})
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 r = lab.send("POST", aws.stage_url(api_id, "dev", "signup"), {"email": "ada@example.com"})
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ### Exercise 05.4 · Design: an integration for delivery events
+#
+# A delivery partner sends each parcel event to your API as a JSON `POST` (up to a thousand a second at peak).
+# The partner needs only a quick 200; every event must be kept until your tracking service, which runs at its own
+# pace, processes it. You want no code of your own to maintain in the request path and no per-request Lambda
+# cost. Which integration type do you give `POST /events`? Set `choice` to one of `"AWS_PROXY"`, `"AWS"`,
+# `"HTTP_PROXY"`, `"HTTP"`, `"MOCK"`, and `reasons` to the labels of the statements that support it:
+#
+# - **a** API Gateway can call SQS SendMessage itself, with a mapping template and an integration role.
+# - **b** No function runs per request: no Lambda invocation to pay for and no code to maintain in the request path.
+# - **c** The queue keeps every event until the worker, at its own pace, reads it.
+# - **d** Only a proxy integration can pass the request's whole body to the backend.
+# - **e** An AWS integration needs no IAM role, so there is nothing to set up besides the method.
+# - **f** A MOCK integration answers fastest, and the events can be read back from the access logs.
+
+# %% slideshow={"slide_type": "-"}
+choice = ...  # YOUR CODE HERE: one of the five types
+reasons = set()  # YOUR CODE HERE: labels, e.g. {"x", "y"}
+
+lab.check("05.4", choice=choice, reasons=reasons)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - `AWS_PROXY`: the function gets the whole request and must answer `{statusCode, headers, body}`; anything else is
-#   a 502. `AWS` with Lambda: you build the event with a template and map errors to status codes with
-#   `selectionPattern` on `errorMessage`.
-# - `HTTP_PROXY` passes everything both ways; `HTTP` needs parameter mappings and integration responses (patterns on
-#   the status code).
-# - `AWS` reaches other services directly (SQS here) with a template and an integration role: no function to run.
+# - `AWS_PROXY`: the function gets the whole request and must answer `{statusCode, headers, body}`; anything else,
+#   and any unhandled error, is a 502. `AWS` with Lambda: a template builds the event, and `selectionPattern` on
+#   the `errorMessage` picks the status; an error no pattern matches gets the default (often 200).
+# - `HTTP_PROXY` passes everything both ways; `HTTP` needs parameter mappings and integration responses (patterns
+#   on the status code).
+# - `AWS` reaches other services directly (SQS here) with a template and the integration's `credentials` role,
+#   trusted by `apigateway.amazonaws.com` and allowed the action: no function to run.
 # - `MOCK` answers from the gateway; stage variables pick a backend per stage.
-# - A VPC link reaches private load balancers: NLB for REST V1 links; ALB, NLB or Cloud Map for HTTP APIs (V2 links).
+# - Private backends: a VPC link V2 and `integrationTarget` (an ALB or NLB); V1 links (NLB only) are legacy.
 # - HTTP APIs: payload 2.0, inferred responses, 404 for unknown routes (REST: 403 Missing Authentication Token).
 # - Models and request validators reject bad requests before they cost an invocation.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Questionnaire
+#
+# 1. A Lambda proxy function returns `{"statusCode": 200, "body": {"ok": true}}`. What does the client get, and why?
+# 2. In a Lambda custom integration, how does a function's error become a 400 for the client, and what happens
+#    to an error that no `selectionPattern` matches?
+# 3. What must the IAM role in an `AWS` integration's `credentials` allow and trust, for `POST /messages` to put a
+#    message on the queue?
+# 4. You need the backend's 404 to reach the client unchanged. Which HTTP integration type passes it through, and
+#    what does the other one need?
+# 5. Which three settings make a REST API integration private, and what kind of load balancer can a VPC link V2
+#    reach?
+# 6. A function returns `{"message": "hello"}`. Behind which integration does the client get 200, and behind which 502?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -781,3 +904,8 @@ r = lab.send("POST", aws.stage_url(api_id, "dev", "signup"), {"email": "ada@exam
 # %% slideshow={"slide_type": "-"}
 lab.stop_notes_service()
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [06 · Securing an API](06_securing_an_api.ipynb): who may call an API, and how API Gateway refuses the others.
