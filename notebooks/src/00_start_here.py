@@ -31,13 +31,14 @@ aws
 # |---|---|---|
 # | 00 Start here | how to run the course, the two backends, how exercises work | 45 min |
 # | 01 What is an API | client and server, HTTP methods, status codes, JSON, Postman | 70 min |
-# | 02 Lambda invocation and permissions | who may invoke a function, what it may call, sync vs async, logs | 45 min |
+# | 02 Lambda invocation and permissions | who may invoke a function, what it may call, sync vs async, logs | 110 min |
 # | 03 Push vs pull | S3 → Lambda (push), SQS and Kinesis → Lambda (pull), batching | 90 min |
 # | 04 API Gateway architecture and endpoint types | client → endpoint → method → integration, edge vs regional vs private | 90 min |
 # | 05 Integrations | Lambda proxy and non-proxy, HTTP, AWS services, MOCK, VPC link | 110 min |
 # | 06 Securing an API | IAM, Cognito and Lambda authorizers, API keys and usage plans, WAF, CORS | 110 min |
 # | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 90 min |
 # | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 50 min |
+# | 09 Capstone: a serverless bookstore | a CRUD API built, tested, observed, released and torn down | 60 min |
 #
 # The times are a beginner's pace working alone, computed by `tools/estimate_times.py` from each notebook's
 # content: reading at 120 words a minute, 45 s per code cell (90 s with a figure or a form), 8 minutes per

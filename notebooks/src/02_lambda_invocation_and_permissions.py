@@ -4,8 +4,7 @@
 # The lecture asks two questions about every Lambda function: **which service is allowed to invoke it?** and
 # **once invoked, which services is it in turn allowed to call?** This notebook answers both by trying: a real
 # function is refused, then allowed; its code is denied, then granted. Then it invokes functions every way the
-# Invoke API allows, reads their logs, ships versions behind an alias, and breaks a function in each of the ways
-# students break them.
+# Invoke API allows, reads their logs, ships versions behind an alias, and breaks functions the ways students do.
 #
 # **Learning objectives**
 # - tell a function's *resource-based policy* (who may invoke it) from its *execution role* (what it may call)
@@ -15,9 +14,9 @@
 # - recognise a cold start in the logs, and read START / END / REPORT lines from CloudWatch Logs
 # - publish versions, route an alias between two of them, and invoke a qualifier
 # - diagnose the common failures: exception, timeout, import error, missing handler, non-JSON result, exit,
-#   out of memory, oversized payload, a role Lambda cannot assume
+#   out of memory, oversized payload, a role Lambda cannot assume; fix a proxy response that gives 502
 #
-# **Time**: about 45 minutes
+# **Time**: about 110 minutes
 #
 # **Prerequisites**: [00 · Start here](00_start_here.ipynb); a little Python. [01 · What is an API](01_what_is_an_api.ipynb)
 # helps for the API Gateway exercise.
@@ -31,8 +30,8 @@ aws
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 15 s). Every function here really runs, in its own
 # worker process, and every denial comes from a real policy evaluation, so you can improvise: remove a
-# permission, change a handler, and re-run. Request ids are random (the stored outputs show `UUID`); durations
-# and memory in REPORT lines are printed as `…` because they change every run.
+# permission, change a handler, and re-run. Request ids and ports are random: yours differ from those in the
+# stored outputs. Durations and memory in REPORT lines are printed as `…` because they change every run.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Two questions, two policies
@@ -58,7 +57,8 @@ aws
 #     role -- "dynamodb:PutItem" --> table[("DynamoDB table")]
 #     role -- "logs:PutLogEvents" --> logs[("CloudWatch Logs")]
 # ```
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - **Resource-based policy** (left half): attached to the *function*; each statement names a principal (a service
 #   such as `s3.amazonaws.com`, or an account) and usually the source that may invoke
 #   ([access-control-resource-based](https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html)).
@@ -75,7 +75,9 @@ aws
 # (`LAB_BACKEND=aws`). `lab.lambda_output` only formats responses: `show_invocation` prints an Invoke response,
 # `tidy` masks the numbers that change every run, `now_ms` is CloudWatch Logs' clock. `lab.resources` creates
 # (or finds) what the lessons need around them (a bucket, a role, a table), tagged and tracked for the cleanup
-# cell, so every cell can be run again.
+# cell, so every cell can be run again. A handler is written in a cell that starts `%%lambda_handler NAME`:
+# the cell keeps the code in the variable `NAME` (the kernel does not run it; Lambda does), and
+# `lab.create_function(function_name, NAME)` deploys it.
 
 # %% slideshow={"slide_type": "fragment"}
 import contextlib
@@ -120,13 +122,14 @@ print("the kernel calls AWS as:", sts.get_caller_identity()["Arn"])
 # names are global on AWS.
 
 # %% slideshow={"slide_type": "subslide"}
-ON_UPLOAD = '''
+# %%lambda_handler on_upload_code
 def handler(event, context):
     for record in event["Records"]:
         print(f"new object: s3://{record['s3']['bucket']['name']}/{record['s3']['object']['key']}")
     return {"records": len(event["Records"])}
-'''
-fn = lab.create_function("nb02-on-upload", ON_UPLOAD)
+
+# %% slideshow={"slide_type": "fragment"}
+fn = lab.create_function("nb02-on-upload", on_upload_code)
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # start with no statement (re-runs)
     lam.remove_permission(FunctionName="nb02-on-upload", StatementId="s3-invoke")
 
@@ -170,7 +173,7 @@ print("notification configured for", BUCKET)
 
 # %% slideshow={"slide_type": "fragment"}
 policy = json.loads(lam.get_policy(FunctionName="nb02-on-upload")["Policy"])
-print(json.dumps(policy, indent=2))
+lab.show(policy["Statement"][0])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now an upload really invokes the function. S3 invokes **asynchronously**: `put_object` returns at once, and the
@@ -196,18 +199,26 @@ except lam.exceptions.ResourceConflictException as err:
     print(err.response["Error"]["Message"])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Point at the two conditions in the policy. Without `SourceArn`, any S3 bucket (in any account,
-# if you forget `SourceAccount` too) that knows the ARN could make your function run; AWS calls this the confused
-# deputy problem. In the console, the same statement appears under Configuration ▸ Permissions ▸ Resource-based
-# policy statements.
+# **Speaker notes.** Point at the two conditions in the policy. In the console, the same statement appears under
+# Configuration ▸ Permissions ▸ Resource-based policy statements.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** You leave out `SourceArn` and `SourceAccount`. Who can now make `nb02-on-upload` run?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Any S3 bucket, in any AWS account, whose owner knows (or guesses) the function's ARN and points a
+# > notification at it: S3 is allowed to invoke on anyone's behalf. AWS calls this the *confused deputy* problem;
+# > `SourceArn` and `SourceAccount` pin the permission to your bucket in your account.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## API Gateway as the caller
 #
-# API Gateway is the other big caller of Lambda functions (notebooks 04 and 05). The next cell prepares a function
-# `nb02-greeter` behind `GET /hello` of a REST API, deployed to stage `prod`, and calls it: API Gateway answers
-# **500 Internal server error**, because the function's policy does not let `apigateway.amazonaws.com` invoke it
-# (the API's execution log says "Invalid permissions on Lambda function").
+# API Gateway is the other big caller of Lambda functions (notebooks 04 and 05). With a **Lambda proxy
+# integration** it hands the whole HTTP request to the function as the event, and turns what the function returns
+# into the HTTP response: a dict with `statusCode`, `headers` and `body`, where `body` is a **string**
+# ([proxy output format](https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format)).
 #
 # ```mermaid
 # flowchart LR
@@ -216,26 +227,74 @@ except lam.exceptions.ResourceConflictException as err:
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
-import requests
+# %%lambda_handler greeter_code
+import json
 
-from lab_support.exercises.nb02 import prepare_02_1
 
-api_id = prepare_02_1()
-url = aws.stage_url(api_id, "prod", "hello")
-answer = requests.get(url)
-print(answer.status_code, answer.text)
+def handler(event, context):
+    name = (event.get("queryStringParameters") or {}).get("name", "world")
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"message": f"Hello, {name}!"})}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 02.1 — let API Gateway invoke a function
-#
-# Add the permission that lets this API call `nb02-greeter`. The `SourceArn` of an API Gateway call is
-# `arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{METHOD}/{path}`; use `*` for the stage so that every
-# stage of *this* API may call, and nothing else
-# ([Lambda: Invoking with API Gateway](https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html)).
-# Then `requests.get(url)` again. The check sends a request through the API and tries another API's ARN.
+# `greeter_api()` builds the REST API around it (`GET /hello`, deployed to a *stage* called `prod`: a named,
+# callable version of the API, notebook 04) and leaves the function's policy empty. API Gateway answers **500**:
+# the policy does not let `apigateway.amazonaws.com` invoke the function (the execution log says "Invalid
+# permissions on Lambda function").
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
+import requests
+
+from lab_support.exercises.nb02 import greeter_api
+
+lab.create_function("nb02-greeter", greeter_code)
+api_id = greeter_api()
+url = aws.stage_url(api_id, "prod", "hello")
+lab.show(requests.get(url))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The ARN of an API call
+#
+# When API Gateway invokes a function, the `SourceArn` is the ARN of the method being called
+# ([Invoking Lambda with API Gateway](https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway.html)):
+#
+# `arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{METHOD}/{resource path}`
+#
+# For this API: `…:{api_id}/prod/GET/hello`. A `*` stands for any value of one part: `{api_id}/*/GET/hello`
+# lets every stage of *this* API call `GET /hello`, and nothing else.
+
+# %% slideshow={"slide_type": "fragment"}
+source_arn = f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{api_id}/*/GET/hello"
+lam.add_permission(FunctionName="nb02-greeter", StatementId="apigateway-get-hello",
+                   Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com", SourceArn=source_arn)
+lab.show(requests.get(url + "?name=Ada"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# A colleague wrote version 2 of the greeter: it greets in the language `?lang=` asks for.
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler greeter_v2
+import json
+
+GREETINGS = {"en": "Hello", "fr": "Bonjour", "de": "Hallo"}
+
+
+def handler(event, context):
+    query = event.get("queryStringParameters") or {}
+    greeting = GREETINGS.get(query.get("lang", "en"), "Hello")
+    body = {"message": f"{greeting}, {query.get('name', 'world')}!"}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": body}
+
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# ### Exercise 02.1 · Fix: a greeter that answers 502
+#
+# Since version 2 was deployed, `GET /hello` answers **502 Bad Gateway**. Fix the handler in the
+# `%%lambda_handler greeter_v2` cell above (keep the new feature), run that cell again, then the next one: it
+# deploys your code and checks `GET /hello?name=Ada&lang=fr` through the API.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: fix the cell above, run it, then this one
+lab.create_function("nb02-greeter", greeter_v2)
 
 lab.check("02.1")
 
@@ -266,13 +325,11 @@ writer_role = execution_role("nb02-writer-role", inline={"logs": LOGS_ONLY})  # 
 writer_role
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# A DynamoDB table (`lab.resources.table` creates it or finds it), and a function that saves a note to S3
-# (`{"to": "s3"}`) or to the table (`{"to": "dynamodb"}`) and says who it is:
+# A function that saves a note to S3 (`{"to": "s3"}`) or to a DynamoDB table (`{"to": "dynamodb"}`) and says who
+# it is:
 
 # %% slideshow={"slide_type": "fragment"}
-table("nb02-notes", key="id")
-
-WRITER = '''
+# %%lambda_handler writer_code
 import os
 
 import boto3
@@ -284,11 +341,16 @@ def handler(event, context):
         key = f"notes/{event['id']}.txt"
         boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key=key, Body=event["text"].encode())
         return {"who": who, "saved": f"s3://{os.environ['BUCKET']}/{key}"}
-    boto3.client("dynamodb").put_item(TableName="nb02-notes",
-                                      Item={"id": {"S": event["id"]}, "text": {"S": event["text"]}})
+    item = {"id": {"S": event["id"]}, "text": {"S": event["text"]}}
+    boto3.client("dynamodb").put_item(TableName="nb02-notes", Item=item)
     return {"who": who, "saved": f"dynamodb nb02-notes id={event['id']}"}
-'''
-writer = lab.create_function("nb02-notes-writer", WRITER, role=writer_role,
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The table (`lab.resources.table` creates it or finds it), and the function, deployed with the logs-only role:
+
+# %% slideshow={"slide_type": "-"}
+table("nb02-notes", key="id")
+writer = lab.create_function("nb02-notes-writer", writer_code, role=writer_role,
                              Environment={"Variables": {"BUCKET": BUCKET}})
 writer["Role"]
 
@@ -340,14 +402,25 @@ show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps(
 # error message names the assumed-role ARN, which is exactly what to search for in the IAM console. On AWS the
 # managed policy `AWSLambdaBasicExecutionRole` gives the same logs-only rights as the inline `logs` policy here.
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## A function that cannot write to its table
-#
-# The next cell prepares a table `nb02-guestbook` and a function `nb02-guestbook` that writes one item per
-# invocation, with the role `nb02-guestbook-role`, which may only write logs. The invocation fails with
-# `AccessDeniedException`.
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** The kernel can write to the bucket and the function cannot, although both run in the
+# > same account. Why?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Each call is checked against the credentials that signed it. The kernel signs with yours (an administrator
+# > here); the handler signs with the temporary credentials of the role Lambda assumed for it, and that role's
+# > policies allowed only logs until `write-notes` was added.
+# > </details>
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## A guestbook that cannot write
+#
+# The next cell prepares a guestbook: a table `nb02-guestbook` and a function `nb02-guestbook` that puts one item
+# per invocation, with its own role `nb02-guestbook-role`. Its author says the role "has the DynamoDB permission".
+# It fails all the same:
+
+# %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb02 import prepare_02_2
 
 guestbook_table_arn = prepare_02_2()
@@ -355,11 +428,11 @@ print("table:", guestbook_table_arn)
 show_invocation(lam.invoke(FunctionName="nb02-guestbook", Payload=json.dumps({"name": "ada", "message": "hello"})))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 02.2 — fix a function's execution role
+# ### Exercise 02.2 · Diagnose: a guestbook that may not write
 #
-# Give `nb02-guestbook-role` the one permission the code needs (`dynamodb:PutItem` on the table's ARN, printed
-# above) with `iam.put_role_policy`, then invoke the function again. The check invokes the function and looks for
-# its item in the table.
+# Find out why the guestbook is refused, although its role has a DynamoDB policy, and fix the **role** (not the
+# function), granting no more than the code needs. Read the error message part by part, then the role's policies.
+# The check invokes the function and looks for its item in the table.
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE
@@ -394,7 +467,7 @@ lab.check("02.2")
 # The function used from here on counts its invocations in a module-level variable:
 
 # %% slideshow={"slide_type": "subslide"}
-HELLO = '''
+# %%lambda_handler hello_code
 invocations = 0  # module level: runs once per execution environment (at the cold start)
 
 
@@ -405,10 +478,11 @@ def handler(event, context):
     print(f"Hello, {name}!")
     return {"greeting": f"Hello, {name}!", "invocations_in_this_environment": invocations,
             "version": context.function_version}
-'''
-lab.create_function("nb02-hello", HELLO)["FunctionArn"]
 
 # %% slideshow={"slide_type": "fragment"}
+lab.create_function("nb02-hello", hello_code)["FunctionArn"]
+
+# %% slideshow={"slide_type": "subslide"}
 response = lam.invoke(FunctionName="nb02-hello", InvocationType="RequestResponse", Payload=json.dumps({"name": "Ada"}))
 show_invocation(response)
 
@@ -426,6 +500,30 @@ print("later, in the log:", wait_for_log_events("nb02-hello", since_ms=since, pa
 
 # %% slideshow={"slide_type": "-"}
 show_invocation(lam.invoke(FunctionName="nb02-hello", InvocationType="DryRun", Payload=b"{}"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# So far the function worked. This one always fails:
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler failing_code
+def handler(event, context):
+    raise RuntimeError(f"the payment service is down, cannot take order {event['order']}")
+
+# %% slideshow={"slide_type": "-"}
+lab.create_function("nb02-failing", failing_code)["State"]
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 02.3 · Predict: a failing function, called two ways
+#
+# A caller invokes `nb02-failing` with `{"order": 42}`, once with `RequestResponse` and once with `Event`. What
+# does the caller get back each time: a status code (`200`, `202`, `204`, `500`), or an `"exception"` raised by
+# boto3? Record both, then run the cell: the check makes the two calls and compares.
+
+# %% slideshow={"slide_type": "-"}
+# YOUR CODE HERE: replace each ... with your prediction
+prediction = {"RequestResponse": ..., "Event": ...}
+
+lab.check("02.3", prediction=prediction)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # > **📅 Update to the lecture notes.** The notes list push and pull modes but not the invocation types, and the
@@ -446,7 +544,7 @@ show_invocation(lam.invoke(FunctionName="nb02-hello", InvocationType="DryRun", P
 
 # %% slideshow={"slide_type": "subslide"}
 # a configuration change (here a new environment variable) retires the warm environments
-lab.create_function("nb02-hello", HELLO, Environment={"Variables": {"GREETING_STYLE": "friendly"}})
+lab.create_function("nb02-hello", hello_code, Environment={"Variables": {"GREETING_STYLE": "friendly"}})
 for name in ["Ada", "Grace", "Linus"]:
     response = lam.invoke(FunctionName="nb02-hello", Payload=json.dumps({"name": name}), LogType="Tail")
     print(read_payload(response))
@@ -454,8 +552,10 @@ for name in ["Ada", "Grace", "Linus"]:
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The counter goes 1, 2, 3: one environment served all three. Only the first **REPORT** line carries an
-# `Init Duration`, the time of the cold start; it also counts in `Billed Duration`
-# ([Python logging](https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html)).
+# `Init Duration`, the time of the cold start ([Python logging](https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html)).
+# Since 1 August 2025 the Init phase is billed for every function; before, it was free for functions packaged
+# as ZIP files on managed runtimes, such as this one
+# ([AWS Lambda standardizes billing for INIT Phase](https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every invocation writes to the log group `/aws/lambda/<function name>` in CloudWatch Logs, one stream per
@@ -472,9 +572,17 @@ for event in events:
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** The response's `x-amzn-RequestId` header (boto3's `ResponseMetadata.RequestId`) is the
-# invocation's request id, the one on its START, END and REPORT lines. Ask: what else lives at module level? Clients (`boto3.client(...)`), database
-# connections, loaded models: anything expensive that can be reused while the environment is warm. And what must
-# never live there? Per-request data, because the next request may see it.
+# invocation's request id, the one on its START, END and REPORT lines.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** Besides the counter, what belongs at module level, and what must never live there?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Whatever is expensive and can be reused while the environment is warm: clients (`boto3.client(...)`),
+# > database connections, loaded configuration or models. Never per-request data (the caller's identity, the
+# > order being processed): the next request, maybe another user's, runs in the same environment and would see it.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Versions and aliases
@@ -495,7 +603,7 @@ for event in events:
 
 # %% slideshow={"slide_type": "subslide"}
 v1 = lam.publish_version(FunctionName="nb02-hello", Description="says Hello")["Version"]
-lab.create_function("nb02-hello", HELLO.replace("Hello, ", "Howdy, "))  # new code in $LATEST
+lab.create_function("nb02-hello", hello_code.replace("Hello, ", "Howdy, "))  # new code in $LATEST
 v2 = lam.publish_version(FunctionName="nb02-hello", Description="says Howdy")["Version"]
 
 routing = {"AdditionalVersionWeights": {v2: 0.2}}  # 20 % to version 2, the rest to version 1
@@ -521,11 +629,12 @@ for qualifier in [v1, v2, "$LATEST"]:
 # nbval-ignore-output: weighted routing is random, so the counts change every run.
 from collections import Counter
 
-import matplotlib.pyplot as plt
-
 served = Counter(
     lam.invoke(FunctionName="nb02-hello", Qualifier="live", Payload=b"{}")["ExecutedVersion"] for _ in range(100))
 print(f"version {v1}: {served[v1]} invocations, version {v2}: {served[v2]} (weights 0.8 / 0.2)")
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
 ax.bar([f"version {v1}\n(weight 0.8)", f"version {v2}\n(weight 0.2)"], [served[v1], served[v2]], color=["C0", "C1"])
@@ -552,7 +661,7 @@ plt.show()
 # ([asynchronous error handling](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)).
 
 # %% slideshow={"slide_type": "subslide"}
-SLOW = '''
+# %%lambda_handler slow_code
 import time
 
 
@@ -560,11 +669,12 @@ def handler(event, context):
     time.sleep(1)  # one request keeps the only environment busy for a second
     print(f"done {event['n']}")
     return "done"
-'''
-lab.create_function("nb02-slow", SLOW, Timeout=5)
+
+# %% slideshow={"slide_type": "fragment"}
+lab.create_function("nb02-slow", slow_code, Timeout=5)
 lam.put_function_concurrency(FunctionName="nb02-slow", ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"]
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two synchronous calls at the same moment. botocore retries a 429 by itself, so this client is told not to:
 
 # %% slideshow={"slide_type": "-"}
@@ -574,7 +684,7 @@ from botocore.config import Config
 
 no_retries = aws.client("lambda", config=Config(retries={"total_max_attempts": 1}))
 
-
+# %% slideshow={"slide_type": "-"}
 def call_slow(n):
     try:
         return read_payload(no_retries.invoke(FunctionName="nb02-slow", Payload=json.dumps({"n": n})))
@@ -585,7 +695,7 @@ def call_slow(n):
 with ThreadPoolExecutor(2) as pool:
     print(*sorted(pool.map(call_slow, [1, 2]), reverse=True), sep="\n")  # which of the two wins varies
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # An asynchronous event that arrives while the function is busy is not lost: it waits and runs when the environment
 # is free.
 
@@ -629,13 +739,9 @@ print("the event ran later:", wait_for_log_events("nb02-slow", since_ms=since, p
 # a fresh environment:
 
 # %% slideshow={"slide_type": "subslide"}
-MOODY = '''
-import datetime
-import sys
-import time
-
+# %%lambda_handler moody_code
+import datetime, sys, time
 fresh = True  # module level: True only for the first invocation in an environment
-
 
 def handler(event, context):
     global fresh
@@ -643,18 +749,14 @@ def handler(event, context):
     what = event.get("do", "ok")
     if what == "raise":
         raise ValueError(f"cannot handle {event}")
-    if what == "sleep":
-        time.sleep(5)
-    if what == "datetime":
-        return {"now": datetime.datetime.now()}
+    time.sleep(5 if what == "sleep" else 0)
     if what == "exit":
         sys.exit(1)
-    if what == "hog":
-        hog = "x" * (256 * 1024 * 1024)  # 256 MB of text in a 128 MB function
-        return len(hog)
-    return {"ok": True, "fresh_environment": cold}
-'''
-lab.create_function("nb02-moody", MOODY, Timeout=1, MemorySize=128)
+    hog = "x" * (256 * 1024 * 1024) if what == "hog" else ""  # 256 MB of text in a 128 MB function
+    return {"now": datetime.datetime.now()} if what == "datetime" else {"ok": True, "fresh_environment": cold}
+
+# %% slideshow={"slide_type": "fragment"}
+lab.create_function("nb02-moody", moody_code, Timeout=1, MemorySize=128)
 
 
 def call(event, **kwargs):
@@ -709,7 +811,7 @@ call({"do": "exit"})
 print("\nnext:")
 call({"do": "ok"})
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 call({"do": "hog"}, LogType="Tail")
 print("\nnext:")
 call({"do": "ok"})
@@ -739,12 +841,16 @@ call({"do": "ok"})
 # `ImportModuleError`: Lambda's Python runtime includes boto3 but not `requests`.)
 
 # %% slideshow={"slide_type": "fragment"}
-GOOD = 'def handler(event, context):\n    return {"ok": True}\n'
-lab.create_function("nb02-broken", GOOD, handler="main.handler")  # the file in the zip is app.py
+# %%lambda_handler good_code
+def handler(event, context):
+    return {"ok": True}
+
+# %% slideshow={"slide_type": "-"}
+lab.create_function("nb02-broken", good_code, handler="main.handler")  # the file in the zip is app.py
 show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 def set_handler(handler):
     lam.update_function_configuration(FunctionName="nb02-broken", Handler=handler)
     lam.get_waiter("function_updated_v2").wait(FunctionName="nb02-broken")
@@ -769,11 +875,11 @@ with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
     lam.delete_function(FunctionName="nb02-misconfigured")  # start without it (re-runs)
 try:
     lam.create_function(FunctionName="nb02-misconfigured", Runtime="python3.13", Role=ec2_role, Handler="app.handler",
-                        Code={"ZipFile": lab.lambda_zip(GOOD)}, Tags=aws.tags)
+                        Code={"ZipFile": lab.lambda_zip(good_code)}, Tags=aws.tags)
 except lam.exceptions.InvalidParameterValueException as err:
     print(err.response["Error"]["Code"], "—", err.response["Error"]["Message"])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Fix the trust policy, and the same function is created and runs (`lab.create_function` retries for a few
 # seconds on a real account, where a changed trust policy takes a moment to apply):
 
@@ -781,29 +887,51 @@ except lam.exceptions.InvalidParameterValueException as err:
 TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 iam.update_assume_role_policy(RoleName="nb02-ec2-role", PolicyDocument=json.dumps(TRUST_LAMBDA))
-lab.create_function("nb02-misconfigured", GOOD, role=ec2_role)
+lab.create_function("nb02-misconfigured", good_code, role=ec2_role)
 show_invocation(lam.invoke(FunctionName="nb02-misconfigured", Payload=b"{}"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Ask students to predict `fresh_environment` before each "next" call: true after a timeout, an
-# exit, an out-of-memory kill (the environment was replaced), false after an exception or a marshal error (the
-# runtime caught it). The 413 case never reached the function, so the environment stays warm. On AWS the same errors
-# appear in the console's Test tab and in CloudWatch Logs; the local runtime copies their wording from the AWS
-# Python runtime interface client.
+# **Speaker notes.** On AWS the same errors appear in the console's Test tab and in CloudWatch Logs; the local
+# runtime copies their wording from the AWS Python runtime interface client. Use the check-yourself box below
+# before each "next" call when presenting: ask the room first.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** After which of the failures above was the next invocation a cold start
+# > (`fresh_environment: true`), and why?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > After the timeout, the exit and the out-of-memory kill: the process was stopped or died, so Lambda replaced
+# > the environment. After the exception and the marshal error the runtime caught the problem and the process
+# > lived on (warm). The 413 never reached the function, so its environment stayed warm too.
+# > </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **Who may invoke** a function: its resource-based policy. `add_permission` with a service `Principal`, scoped by
-#   `SourceArn` (and `SourceAccount`); `get_policy` shows it; a statement id is unique (409 otherwise).
+#   `SourceArn` (for API Gateway `arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{METHOD}/{path}`).
 # - **What the function may call**: its execution role, which must trust `lambda.amazonaws.com`. A missing
-#   permission is an `AccessDenied`/`AccessDeniedException` naming the assumed role; your own calls are unaffected.
-# - `RequestResponse` → 200 and the result; `Event` → 202, runs later; `DryRun` → 204, runs nothing.
-# - A cold start runs module-level code once per environment and shows as `Init Duration` on the REPORT line.
+#   permission is an `AccessDenied`/`AccessDeniedException` naming the role, the action and the resource.
+# - A Lambda proxy response is `statusCode`, `headers` and a string `body`; anything else is a 502.
+# - `RequestResponse` → 200 and the result (or `FunctionError`); `Event` → 202, runs later; `DryRun` → 204.
+# - A cold start runs module-level code once per environment and shows as `Init Duration` (billed since
+#   1 August 2025).
 # - Versions are immutable; aliases point at one, or split traffic between two.
-# - Function errors come back as 200 with `FunctionError`; request errors are refused before anything runs.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
 #
-# Next: notebook 03, push and pull: S3, SQS and Kinesis as event sources.
+# 1. S3 should invoke your function for uploads to one bucket. Which policy do you change, with which call, and
+#    which two conditions keep other buckets out?
+# 2. Your handler calls `s3.put_object` and gets `AccessDenied`, although you can upload to that bucket from
+#    your laptop. Why, and what do you change?
+# 3. Write the `SourceArn` that lets every stage of API `a1b2c3` call `POST /orders` in account 111122223333,
+#    Region eu-west-1.
+# 4. A function behind a Lambda proxy integration returns `{"statusCode": 200, "body": {"ok": true}}`. What does
+#    the client get, and how do you fix it?
+# 5. A synchronous invoke answers `StatusCode: 200`. Did the function succeed?
+# 6. Which of these replace the execution environment: an exception, a timeout, `sys.exit()`, running out of memory?
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -815,3 +943,9 @@ show_invocation(lam.invoke(FunctionName="nb02-misconfigured", Payload=b"{}"))
 for group in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/nb02-")["logGroups"]:
     logs.delete_log_group(logGroupName=group["logGroupName"])
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Next
+#
+# [03 · Push vs pull](03_push_vs_pull.ipynb): S3 and SNS push events to functions, SQS and Kinesis are polled,
+# and what happens to an asynchronous event that keeps failing.
