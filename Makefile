@@ -25,8 +25,11 @@ node_modules/.installed: package.json package-lock.json
 # JupyterLab refuses to run as root unless told; containers and some WSL set-ups are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# The course's own lab settings (lab-config/: no Jupyter news pop-up or update check, speaker notes folded) come
+# first on JUPYTER_CONFIG_PATH; your ~/.jupyter still applies on top and nothing is written to it.
 lab: install
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab-config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))" \
+	  $(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 test: install node_modules/.installed
 	$(BIN)/ruff check lab_support tests bench tools

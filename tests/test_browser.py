@@ -23,6 +23,7 @@ from browser_support import launch, needs_chromium
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "course-browser-test"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LAB_CONFIG = ROOT / "lab-config"
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -38,11 +39,9 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("lab")
     for nb in NOTEBOOKS:
         shutil.copy(nb, root / nb.name)
+    # The course's own lab settings, as `make lab` uses them (lab-config/ on JUPYTER_CONFIG_PATH: no news, no
+    # update check, custom.css); an empty JUPYTER_CONFIG_DIR keeps this machine's ~/.jupyter out of the test.
     config = tmp_path_factory.mktemp("jupyter-config")
-    (config / "labconfig").mkdir()
-    (config / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
-    )
     # Render every cell (no windowing), so widgets far down the notebook are in the DOM to click.
     settings = tmp_path_factory.mktemp("lab-settings")
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
@@ -50,13 +49,11 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         json.dumps({"windowingMode": "none"})
     )
     port = _free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_CONFIG_PATH": str(LAB_CONFIG), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
          f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--expose-app-in-browser",
-         f"--LabApp.user_settings_dir={settings}",
-         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate"],
+         f"--ServerApp.root_dir={root}", "--expose-app-in-browser", f"--LabApp.user_settings_dir={settings}"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -76,6 +73,30 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
+def _assert_opened_unmodified(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Opening a notebook leaves it unmodified: no dirty dot on its tab before the student does anything.
+
+    Once the kernel answers, JupyterLab writes the kernel's language_info into the notebook's metadata; whether
+    that marks the tab dirty depends on whether the answer comes before or after the notebook finished loading
+    (it does in `make lab`, where jupytext also reads the paired src/*.py). So check both the dirty flag and that
+    JupyterLab found nothing to change: the metadata it holds is the stored metadata.
+    """
+    state = page.evaluate(
+        "async () => { const w = window.jupyterapp.shell.currentWidget;"
+        " await w.sessionContext.session.kernel.info;"
+        " await new Promise(r => setTimeout(r, 500));"
+        " return {dirty: w.context.model.dirty, tab: w.title.className, metadata: w.context.model.metadata}; }"
+    )
+    stored = json.loads((ROOT / "notebooks" / name).read_text())["metadata"]
+    changed = sorted(k for k in stored.keys() | state["metadata"].keys() if stored.get(k) != state["metadata"].get(k))
+    assert not changed, (
+        f"JupyterLab rewrites the metadata {changed} of {name} as it opens it (the dirty dot): stored"
+        f" {[stored.get(k) for k in changed]}, JupyterLab's {[state['metadata'].get(k) for k in changed]};"
+        " run `python tools/build_notebooks.py --normalise`"
+    )
+    assert not state["dirty"] and "jp-mod-dirty" not in state["tab"], f"{name} is marked modified as it opens"
+
+
 def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) -> None:  # type: ignore[no-untyped-def]
     # A workspace of its own per notebook: otherwise JupyterLab restores the tabs the last test left open.
     page.goto(f"{base}/lab/workspaces/{name.split('_')[0]}/tree/{name}?reset&token={TOKEN}")
@@ -87,6 +108,7 @@ def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) 
         " w.sessionContext.session.kernel.status === 'idle'; }",
         timeout=60_000,
     )
+    _assert_opened_unmodified(page, name)
     if but_cleanup:  # the last cell stops the local services: leave them running to click on
         page.evaluate(
             "() => { const w = window.jupyterapp.shell.currentWidget;"
@@ -181,7 +203,84 @@ def test_notebook_presents_as_slides(jupyterlab: str, name: str) -> None:
         )
         notes = sum(1 for c in cells if c["metadata"]["slideshow"]["slide_type"] == "notes")
         assert page.evaluate("() => document.querySelectorAll('aside.notes').length") == notes
+        # The speaker view shows each note in full, folded or not in the notebook view.
+        asides = page.evaluate("() => [...document.querySelectorAll('aside.notes .jp-RenderedMarkdown')].map(a => a.textContent)")
+        assert len(asides) == notes and all(a.startswith("Speaker notes.") and len(a) > 60 for a in asides), asides
         assert "Speaker notes." not in deck, "speaker notes belong in the notes view, not on a slide"
         assert "aws = lab.start()" not in deck, "the set-up cell is skipped on slides"
         assert "What is" in deck or "·" in deck
+        browser.close()
+
+
+def test_course_lab_shows_no_news(jupyterlab: str) -> None:
+    """With the course's lab settings, no "official Jupyter news" toast and no update check: nothing fetched."""
+    from playwright.sync_api import sync_playwright
+
+    assert requests.get(f"{jupyterlab}/lab/api/news?token={TOKEN}", timeout=10).json() == {"news": []}
+    assert requests.get(f"{jupyterlab}/lab/api/update?token={TOKEN}", timeout=10).json() == {"notification": None}
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.goto(f"{jupyterlab}/lab/workspaces/quiet?reset&token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+        page.evaluate("() => window.jupyterapp.restored")
+        page.wait_for_timeout(3000)  # without the course settings the news toast is up within about 1 s
+        plugin = "@jupyterlab/apputils-extension:announcements"
+        assert not page.evaluate("(id) => window.jupyterapp.hasPlugin(id)", plugin), "the news plugin is loaded"
+        disabled = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+        assert plugin in disabled["disabledExtensions"]
+        toasts = page.evaluate("() => [...document.querySelectorAll('.Toastify__toast')].map(t => t.innerText)")
+        assert toasts == []
+        browser.close()
+
+
+def test_speaker_notes_fold_into_an_aside(jupyterlab: str) -> None:
+    """In the notebook view a speaker-notes cell is a folded, muted aside; selecting it unfolds it."""
+    from playwright.sync_api import sync_playwright
+
+    name = NOTEBOOKS[0].name
+    css = requests.get(f"{jupyterlab}/custom/custom.css?token={TOKEN}", timeout=10).content
+    assert css == (LAB_CONFIG / "custom" / "custom.css").read_bytes()
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.goto(f"{jupyterlab}/lab/workspaces/notes/tree/{name}?reset&token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown", timeout=60_000)
+        looks = (
+            "() => window.jupyterapp.shell.currentWidget.content.widgets"
+            ".filter(c => c.model.type === 'markdown').map(c => {"
+            " const r = c.node.querySelector('.jp-RenderedMarkdown'); const s = getComputedStyle(r);"
+            " return {notes: (c.model.getMetadata('slideshow') || {}).slide_type === 'notes',"
+            " text: r.textContent.slice(0, 40), folded: r.scrollHeight > r.clientHeight + 2,"
+            " border: s.borderLeftWidth, color: s.color}; })"
+        )
+        cells = page.evaluate(looks)
+        notes = [c for c in cells if c["notes"]]
+        others = [c for c in cells if not c["notes"]]
+        assert notes and others
+        for cell in notes:
+            assert cell["text"].startswith("Speaker notes."), cell
+            assert cell["folded"] and cell["border"] == "3px", f"speaker notes not shown as a folded aside: {cell}"
+        for cell in others:
+            assert not cell["folded"], f"a cell that is not speaker notes is folded: {cell}"
+        aside = {(c["border"], c["color"]) for c in notes}
+        assert len(aside) == 1 and not aside & {(c["border"], c["color"]) for c in others}, "notes look like the rest"
+        if os.environ.get("SCREENSHOT"):  # to look at it: SCREENSHOT=notes.png pytest tests/test_browser.py -k fold
+            page.evaluate(
+                "() => { const w = window.jupyterapp.shell.currentWidget; w.content.widgets.find("
+                "c => (c.model.getMetadata('slideshow') || {}).slide_type === 'notes').node.scrollIntoView(); }"
+            )
+            page.screenshot(path=os.environ["SCREENSHOT"])
+        # Selecting a notes cell (a click) unfolds it to read in full.
+        page.evaluate(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " w.content.activeCellIndex = w.content.widgets.findIndex("
+            "c => (c.model.getMetadata('slideshow') || {}).slide_type === 'notes'); }"
+        )
+        unfolded = page.evaluate(
+            "() => { const r = window.jupyterapp.shell.currentWidget.content.activeCell.node"
+            ".querySelector('.jp-RenderedMarkdown'); return r.scrollHeight <= r.clientHeight + 2; }"
+        )
+        assert unfolded, "a selected speaker-notes cell stays folded"
         browser.close()
