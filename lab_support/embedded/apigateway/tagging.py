@@ -64,7 +64,24 @@ def _wrap_untag_resource(original: Any) -> Any:
     return untag_resource
 
 
+def _dispatch(*args: Any, **kwargs: Any) -> Any:
+    """moto's API Gateway handler for the added ``/tags/{arn of a REST API, key, plan or VPC link}`` route.
+
+    moto's URL map routes ``/tags/`` to stage ARNs only (a server decodes the ARN's slashes before routing). The
+    route goes into ``moto.apigatewayv2.urls.url_paths``, which moto's ``apigateway`` URL map copies (as
+    :mod:`.usage_plans` explains); the handler is looked up at call time.
+    """
+    from moto.apigateway.responses import APIGatewayResponse  # loaded with moto's API Gateway
+
+    return APIGatewayResponse.dispatch(*args, **kwargs)
+
+
+_ROUTE = ("{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]*)::/"
+          "(?P<collection>restapis|apikeys|usageplans|vpclinks)/(?P<resource_id>[^/]+)$")
+
 PATCHES = [
+    patching.Patch("moto.apigatewayv2.urls:url_paths", key=_ROUTE, replacement=_dispatch,
+                   why="routes TagResource/GetTags/UntagResource for whole resources on a server"),
     patching.Patch("moto.apigateway.responses:APIGatewayResponse.tag_resource", wrap=_wrap_tag_resource,
                    signature=["self"], why="tags REST APIs, API keys, usage plans and VPC links too (moto: stages only)"),
     patching.Patch("moto.apigateway.responses:APIGatewayResponse.get_tags", wrap=_wrap_get_tags,
