@@ -1,22 +1,25 @@
 """Self-checks (and the prepared chat API) for notebook 08, WebSocket APIs and choosing an API type.
 
-The checks look at real state: they connect real WebSocket clients to the prepared API's stage and read what
-each one receives, and they call the API Gateway Management API (``post_to_connection``) for real.
+The checks look at real state: they connect real WebSocket clients to the prepared API's stage, read what each
+one receives and what the connections table holds, and call the API Gateway Management API for real.
 
-* 08.1 (predict): what ``post_to_connection`` does for a connection that has gone. The student stores a
-  prediction; the check closes a real connection, posts to it, and compares.
-* 08.2 (write): a ``whisper`` route on the prepared API ``nb08-ex-chat`` that sends a message to one named
-  connection only. The check connects three clients and looks at who received what.
-* 08.3 (design): pick REST, HTTP or WebSocket for three applications, with the deciding feature.
+* 08.1 (predict): what ``post_to_connection`` does for a connection that has gone. The student records a
+  prediction; only then does the check connect a client, close it, post to its id, and compare
+  (:func:`~lab_support.exercises.registry.compare_prediction`).
+* 08.2 (fix): :func:`prepare_08_2` builds the WebSocket API ``nb08-ex-chat`` whose ``$default`` handler
+  (``nb08-ex-broadcast``) sends every message to every connection in the table, without handling
+  ``GoneException``: one stale id (a client gone without ``$disconnect``) makes it fail. The student fixes the
+  handler; the check leaves a real stale id in the table, connects three clients, and looks at who received the
+  message and whether the stale id was forgotten.
+* 08.3 (design): REST, HTTP or WebSocket for a described case, with the reasons
+  (:func:`~lab_support.exercises.registry.judge_design`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,55 +29,53 @@ from lab_support.core.session import current
 from lab_support.course.api_builders import allow_api_gateway
 from lab_support.course.functions import create_function
 from lab_support.course.resources import execution_role, table
-from lab_support.exercises.registry import exercise
+from lab_support.exercises.registry import Outcome, Verdict, compare_prediction, exercise, judge_design
 
-__all__ = ["API_TYPES", "CHAT_CODE", "EX_API", "FEATURES", "prepare_08_2"]
+__all__ = ["BROADCAST_CODE", "CONNECTIONS_CODE", "EX_API", "prepare_08_2"]
 
 EX_API = "nb08-ex-chat"
-EX_FUNCTION = "nb08-ex-chat"
+EX_CONNECTIONS = "nb08-ex-connections"  # the function for $connect and $disconnect
+EX_BROADCAST = "nb08-ex-broadcast"  # the function for $default (the one to fix)
 EX_TABLE = "nb08-ex-connections"
 EX_ROLE = "nb08-ex-chat-role"
 STAGE = "dev"
+# What API Gateway sends the sender when a route's function fails ({"message": "Internal server error", ...}).
+INTERNAL_ERROR = "Internal server error"
 
-# The notebook's chat function (section 4): $connect stores {connectionId, name}, $disconnect deletes it,
-# sendmessage broadcasts with the Management API, $default answers with what it received.
-CHAT_CODE = '''
-import json, os
+# $connect stores {connectionId, name} (a name is required), $disconnect deletes the row: the notebook's
+# connections handler, without the copy of the event it keeps for section 3.
+CONNECTIONS_CODE = '''
+import os
 import boto3
 
-TABLE = os.environ["TABLE"]
 ddb = boto3.client("dynamodb")
 
 
-def management(event):
-    rc = event["requestContext"]
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
-
-
 def handler(event, context):
-    rc = event["requestContext"]
-    me, route = rc["connectionId"], rc["routeKey"]
-    if route == "$connect":
-        name = (event.get("queryStringParameters") or {}).get("name")
-        if not name:
-            return {"statusCode": 400, "body": "a name is required: ?name=..."}
-        ddb.put_item(TableName=TABLE, Item={"connectionId": {"S": me}, "name": {"S": name}})
+    key = {"connectionId": {"S": event["requestContext"]["connectionId"]}}
+    if event["requestContext"]["routeKey"] == "$disconnect":
+        ddb.delete_item(TableName=os.environ["TABLE"], Key=key)
         return {"statusCode": 200}
-    if route == "$disconnect":
-        ddb.delete_item(TableName=TABLE, Key={"connectionId": {"S": me}})
-        return {"statusCode": 200}
-    if route == "sendmessage":
-        sender = ddb.get_item(TableName=TABLE, Key={"connectionId": {"S": me}})["Item"]["name"]["S"]
-        data = f"{sender}: {json.loads(event['body'])['message']}".encode()
-        api = management(event)
-        for item in ddb.scan(TableName=TABLE)["Items"]:
-            try:
-                api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=data)
-            except api.exceptions.GoneException:
-                ddb.delete_item(TableName=TABLE, Key={"connectionId": item["connectionId"]})
-        return {"statusCode": 200}
-    return {"statusCode": 200, "body": json.dumps({"routeKey": route, "connectionId": me, "body": event.get("body")})}
+    name = (event.get("queryStringParameters") or {}).get("name")
+    if not name:
+        return {"statusCode": 400, "body": "a name is required: ?name=..."}
+    ddb.put_item(TableName=os.environ["TABLE"], Item={**key, "name": {"S": name}})
+    return {"statusCode": 200}
+'''
+
+# The broken $default handler, as the notebook shows it in its %%lambda_handler broadcast_code cell.
+BROADCAST_CODE = '''
+import boto3, os
+
+ddb = boto3.client("dynamodb")
+
+def handler(event, context):  # $default: send the message to every connection in the table
+    rc, table = event["requestContext"], os.environ["TABLE"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    for item in ddb.scan(TableName=table)["Items"]:
+        api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=event["body"].encode())
+    return {"statusCode": 200}
 '''
 
 
@@ -111,10 +112,16 @@ def _chat_role(api_id: str) -> str:
     return execution_role(EX_ROLE, inline={"chat": policy})
 
 
+def _empty_table() -> None:
+    ddb = current().client("dynamodb")
+    for item in ddb.scan(TableName=EX_TABLE).get("Items", []):
+        ddb.delete_item(TableName=EX_TABLE, Key={"connectionId": item["connectionId"]})
+
+
 def prepare_08_2() -> str:
-    """The WebSocket API ``nb08-ex-chat`` (stage ``dev``), built afresh: ``$connect``, ``$disconnect``,
-    ``sendmessage`` and ``$default`` (with a route response), all integrated with the function ``nb08-ex-chat``
-    (the notebook's chat handler) and its table ``nb08-ex-connections``. No ``whisper`` route. Returns the API id."""
+    """The WebSocket API ``nb08-ex-chat`` (stage ``dev``), built afresh: ``$connect`` and ``$disconnect`` →
+    ``nb08-ex-connections`` (rows in the table ``nb08-ex-connections``), ``$default`` → ``nb08-ex-broadcast``
+    running :data:`BROADCAST_CODE` (no ``GoneException`` handling). Returns the API id."""
     session = current()
     v2 = _v2()
     _delete_ws_apis(EX_API)  # back to the starting state
@@ -122,14 +129,16 @@ def prepare_08_2() -> str:
                                Tags=session.tags)["ApiId"])
     session.track(f"WebSocket API {EX_API}", lambda: _delete_ws_apis(EX_API), once=True)
     table(EX_TABLE, key="connectionId")
-    arn = create_function(EX_FUNCTION, CHAT_CODE, role=_chat_role(api_id), Timeout=10,
-                          Environment={"Variables": {"TABLE": EX_TABLE}})["FunctionArn"]
-    allow_api_gateway(EX_FUNCTION, api_id)
-    integration = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn)["IntegrationId"]
-    for key in ("$connect", "$disconnect", "sendmessage", "$default"):
-        route_id = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")["RouteId"]
-        if key == "$default":
-            v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
+    _empty_table()
+    role = _chat_role(api_id)
+    settings = {"role": role, "Timeout": 10, "Environment": {"Variables": {"TABLE": EX_TABLE}}}
+    targets = {}
+    for name, code in ((EX_CONNECTIONS, CONNECTIONS_CODE), (EX_BROADCAST, BROADCAST_CODE)):
+        arn = create_function(name, code, **settings)["FunctionArn"]
+        allow_api_gateway(name, api_id)
+        targets[name] = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn)["IntegrationId"]
+    for key, name in (("$connect", EX_CONNECTIONS), ("$disconnect", EX_CONNECTIONS), ("$default", EX_BROADCAST)):
+        v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{targets[name]}")
     v2.create_stage(ApiId=api_id, StageName=STAGE)
     v2.create_deployment(ApiId=api_id, StageName=STAGE)
     return api_id
@@ -155,146 +164,166 @@ def _recv(ws: Any, timeout: float) -> str | None:
     return message if isinstance(message, str) else message.decode("utf-8", "replace")
 
 
-# -- 08.1: predict ------------------------------------------------------------------------------------------
-def _post_to_gone_connection() -> tuple[str, int]:
-    """Connect, learn the connection id, close, wait for $disconnect; then post to it. (error code, HTTP status)."""
-    session = current()
-    api_id = _ex_api()
-    with _connect(api_id, f"checker-{uuid.uuid4().hex[:6]}") as ws:
-        ws.send("who am I?")  # $default answers with the connection id
-        answer = _recv(ws, 15)
-    connection_id = json.loads(answer or "{}")["connectionId"]
+def _messages(ws: Any, timeout: float) -> list[str]:
+    """What ``ws`` receives: waits ``timeout`` seconds for a first message, then takes what follows at once."""
+    first = _recv(ws, timeout)
+    found = [] if first is None else [first]
+    while found and (more := _recv(ws, 0.5)) is not None:
+        found.append(more)
+    return found
+
+
+def _connection_id(name: str) -> str | None:
+    """The connection id ``$connect`` stored for ``name`` in the exercise's table."""
+    for item in current().client("dynamodb").scan(TableName=EX_TABLE).get("Items", []):
+        if item.get("name", {}).get("S") == name:
+            return str(item["connectionId"]["S"])
+    return None
+
+
+def _gone_connection(api_id: str) -> tuple[str, str]:
+    """Connect a client, close it, wait for ``$disconnect``: ``(its name, its now stale connection id)``."""
+    name = f"ghost-{uuid.uuid4().hex[:6]}"
+    with _connect(api_id, name):
+        wait_idle()  # $connect has stored the row
+        connection_id = _connection_id(name)
     wait_idle()  # $disconnect has run
-    api = session.client("apigatewaymanagementapi",
-                         endpoint_url=f"https://{api_id}.execute-api.{session.region}.amazonaws.com/{STAGE}")
-    deadline = time.monotonic() + 10
+    if connection_id is None:
+        raise RuntimeError(f"$connect of {EX_API} stored no row for {name}: run the cell that prepares exercise 08.2")
+    return name, connection_id
+
+
+def _management(api_id: str) -> Any:
+    session = current()
+    return session.client("apigatewaymanagementapi",
+                          endpoint_url=f"https://{api_id}.execute-api.{session.region}.amazonaws.com/{STAGE}")
+
+
+# -- 08.1: predict ------------------------------------------------------------------------------------------
+OUTCOMES = ("queued", "dropped", "refused")
+
+
+def _post_to_gone_connection() -> tuple[str, int]:
+    """Post to the id of a connection that has closed: (error code or "accepted", HTTP status)."""
+    api_id = _ex_api()
+    _, connection_id = _gone_connection(api_id)
+    api = _management(api_id)
+    deadline = time.monotonic() + 10  # on AWS a closed connection may take a moment to be forgotten
     while True:
         try:
             api.post_to_connection(ConnectionId=connection_id, Data=b"are you there?")
         except ClientError as err:
             return err.response["Error"]["Code"], int(err.response["ResponseMetadata"]["HTTPStatusCode"])
         if time.monotonic() > deadline:
-            return "delivered", 200
+            return "accepted", 200
         time.sleep(0.2)
 
 
 @exercise(
     "08.1",
-    "predict what post_to_connection does for a connection that has gone",
-    'store your prediction as a string, then call lab.check("08.1", prediction); think about what a closed '
-    "connection id still names, and how the Management API tells a backend about it",
+    "posting to a client that has left",
+    [
+        "Think about what a connection id names once the client has closed that connection.",
+        "Section 4 pushes with post_to_connection; section 1 says who holds the connections (API Gateway, not "
+        "your function).",
+        "The Management API's PostToConnection documents its errors; so does the knowledge-center article on "
+        "410 errors of WebSocket APIs.",
+    ],
+    kind="predict",
 )
-def _predict_gone(prediction: Any = None) -> bool | str:
-    if prediction is None:
-        return 'store a prediction first, e.g. prediction = "delivered", then lab.check("08.1", prediction)'
-    guess = str(prediction).strip()
+def _predict_gone(prediction: Any = ...) -> Verdict:
+    if prediction is ... or prediction is None or prediction not in OUTCOMES:
+        return compare_prediction(prediction, None, "", choices=OUTCOMES)  # nothing is run before a prediction
     code, status = _post_to_gone_connection()
-    if code.lower() in guess.lower().replace(" ", ""):
-        return True
-    return (f"you predicted {guess!r}; post_to_connection raised {code} (HTTP {status}). The id names a connection "
-            "that API Gateway has closed; nothing is queued or silently dropped: the call fails, and a backend "
-            "uses that failure to forget the id (section 4's handler deletes it from the table)")
+    observed = "refused" if code != "accepted" else "dropped"
+    why = (f"post_to_connection raised {code} (HTTP {status}): the id names a connection API Gateway has closed. "
+           "Nothing is kept for a client that comes back (it gets a new connection id) and nothing vanishes "
+           "silently: the caller learns that the id is stale and should forget it.")
+    verdict = compare_prediction(prediction, observed, why, choices=OUTCOMES)
+    return verdict if isinstance(verdict, Outcome) else Outcome(False, str(verdict))
 
 
-# -- 08.2: write a whisper route -----------------------------------------------------------------------------
+# -- 08.2: fix the broadcast ---------------------------------------------------------------------------------
 @exercise(
     "08.2",
-    "a whisper route that reaches one named connection",
-    "a new route key needs its own route (with an integration as target), a function that finds the named "
-    "connection in the table and posts to it alone, and a new deployment of the stage",
+    "a broadcast that survives a client gone without $disconnect",
+    [
+        "Which call in the handler fails when one id in the table names a closed connection, and what happens to "
+        "the rest of the loop?",
+        "Section 4, 'When a client leaves', shows what post_to_connection does for a closed connection, and why "
+        "$disconnect cannot be relied on.",
+        "Catch the Management API client's exceptions.GoneException around post_to_connection and delete that id "
+        "from the table (DynamoDB delete_item); then replace the function's code with Lambda's update_function_code "
+        "and lab.lambda_zip.",
+    ],
+    kind="fix",
 )
-def _whisper() -> bool | str:
+def _broadcast_survives() -> bool | str:
     api_id = _find_ws_api(EX_API)
     if api_id is None:
         return f"the API {EX_API} does not exist: run the cell that prepares the exercise"
-    if not any(r["RouteKey"] == "whisper" for r in _v2().get_routes(ApiId=api_id).get("Items", [])):
-        return f"{EX_API} has no route with the key whisper yet"
+    ddb = current().client("dynamodb")
+    ghost, stale_id = _gone_connection(api_id)
+    ddb.put_item(TableName=EX_TABLE, Item={"connectionId": {"S": stale_id}, "name": {"S": ghost}})  # a lost $disconnect
     tag = uuid.uuid4().hex[:6]
-    names = {who: f"{who}-{tag}" for who in ("ann", "bob", "cy")}
-    text = f"psst {tag}"
+    text = f"hello from the check {tag}"
     try:
         with contextlib.ExitStack() as stack:
-            clients = {who: stack.enter_context(_connect(api_id, name)) for who, name in names.items()}
-            clients["ann"].send(json.dumps({"action": "whisper", "to": names["cy"], "message": text}))
-            got = {who: _recv(clients[who], 8 if who == "cy" else 2) for who in ("cy", "ann", "bob")}
+            clients = {who: stack.enter_context(_connect(api_id, f"{who}-{tag}")) for who in ("ann", "bob", "cy")}
+            wait_idle()
+            clients["ann"].send(text)
+            wait_idle()  # the $default function has finished (on AWS: returns at once, the timeouts wait)
+            got = {who: _messages(ws, 5 if who == "ann" else 2) for who, ws in clients.items()}
     finally:
         wait_idle()
-    shown = {who: (m.replace(tag, "<tag>") if m else m) for who, m in got.items()}
-    if got["ann"] and '"routeKey": "$default"' in got["ann"]:
-        return "the whisper went to $default: is the whisper route deployed to the stage dev?"
-    expected = f"{names['ann']} (whisper): {text}"
-    if got["cy"] != expected:
-        return (f'ann-<tag> whispered "psst <tag>" to cy-<tag>, who received {shown["cy"]!r}; expected '
-                f'{expected.replace(tag, "<tag>")!r}')
-    if got["bob"] is not None:
-        return f"bob-<tag> received {shown['bob']!r} too: a whisper reaches the named connection only"
-    if got["ann"] is not None:
-        return f"the sender ann-<tag> received {shown['ann']!r}: a whisper reaches the named connection only"
+    still_there = _connection_id(ghost) is not None
+    with contextlib.suppress(ClientError):  # leave the table as the check found it
+        ddb.delete_item(TableName=EX_TABLE, Key={"connectionId": {"S": stale_id}})
+    if any(INTERNAL_ERROR in message for message in got["ann"]):
+        return ('with one stale id in the table, the $default function failed: ann, the sender, received '
+                '{"message": "Internal server error"}, and the clients after the stale id missed the message')
+    missed = sorted(who for who, messages in got.items() if text not in messages)
+    if missed:
+        return f"the function did not fail, but {', '.join(missed)} did not receive ann's message"
+    if still_there:
+        return "everyone received the message, but the stale id is still in the table: forget it when it fails"
     return True
 
 
 # -- 08.3: design ------------------------------------------------------------------------------------------
 API_TYPES = ("REST", "HTTP", "WEBSOCKET")
-# The features a student may name as the deciding one, and the API types that have each
-# (docs/api-types.md; https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html).
-FEATURES: dict[str, str] = {
-    "api_keys_usage_plans": "API keys and usage plans (per-client throttling and quotas)",
-    "jwt_authorizer": "built-in JWT authorizers",
-    "lambda_authorizer": "Lambda authorizers",
-    "lower_price": "the lowest price per million requests",
-    "server_push": "the backend pushes messages to connected clients",
-    "caching": "API caching",
-    "waf": "AWS WAF",
-    "lambda_proxy": "Lambda proxy integrations",
+SOUND = {
+    "keys": "only REST APIs have API keys and usage plans, which give each partner its own quota and rate limit",
+    "cache": "a REST stage can cache answers that change once a night; HTTP and WebSocket APIs have no cache",
+    "ask_answer": "partners ask and the API answers: nothing has to reach a partner unasked",
 }
-_HAS: dict[str, set[str]] = {
-    "api_keys_usage_plans": {"REST"},
-    "jwt_authorizer": {"HTTP"},
-    "lambda_authorizer": {"REST", "HTTP", "WEBSOCKET"},
-    "lower_price": {"HTTP"},
-    "server_push": {"WEBSOCKET"},
-    "caching": {"REST"},
-    "waf": {"REST"},
-    "lambda_proxy": {"REST", "HTTP", "WEBSOCKET"},
+UNSOUND = {
+    "cheaper": "it is the other way round: an HTTP API costs less per million requests than a REST API "
+               "(Amazon API Gateway pricing)",
+    "jwt_quota": "an authorizer decides who may call; counting and limiting each caller's requests is what "
+                 "usage plans do, and HTTP APIs have none",
+    "rest_style": "REST is a style; HTTP APIs route GET /books/{isbn} just as well. The REST API product is "
+                  "named after the style, it does not own it",
+    "push": "the case asks for nothing to be pushed: partners call when they need data",
 }
-_APPS: dict[str, tuple[str, set[str], str]] = {
-    "partner_api": ("REST", {"api_keys_usage_plans"},
-                    "partners each get an API key, with their own quota and rate limit"),
-    "spa_backend": ("HTTP", {"jwt_authorizer", "lower_price"},
-                    "the users already carry JWTs from the identity provider, and cost matters most"),
-    "scoreboard": ("WEBSOCKET", {"server_push"},
-                   "thousands of viewers must see each new score within a second, without asking for it"),
+ON_CHOICE = {
+    "HTTP": "an HTTP API has no API keys or usage plans: how would each partner get its own quota and rate limit?",
+    "WEBSOCKET": "nothing in the case needs the server to speak first, and WebSocket APIs have no usage plans "
+                 "either: how would each partner get its own quota?",
 }
 
 
 @exercise(
     "08.3",
-    "choose an API type, and say which feature decides",
-    'call lab.check("08.3", choices) with {"type": ..., "because": ...} for each application; the table of '
-    "section 6 says which type has which feature: look for the one the application cannot do without",
+    "an API for partner companies",
+    [
+        "List what the case requires, then strike out the API types that lack one of those requirements.",
+        "Section 6's table and decision guide compare the three types, row by row.",
+        "The page 'Choose between REST APIs and HTTP APIs' lists which features (API keys, usage plans, caching) "
+        "each type has.",
+    ],
+    kind="design",
 )
-def _choose(choices: Any = None) -> bool | str:
-    if choices is None:
-        return 'fill in choices, e.g. {"partner_api": {"type": "HTTP", "because": "lower_price"}, ...}'
-    if not isinstance(choices, Mapping):
-        return 'choices is a dict: {"partner_api": {...}, "spa_backend": {...}, "scoreboard": {...}}'
-    for app, (expected, deciding, need) in _APPS.items():
-        choice = choices.get(app)
-        if not isinstance(choice, Mapping) or not choice.get("type") or not choice.get("because"):
-            return f'{app}: give {{"type": ..., "because": ...}}'
-        kind, because = str(choice["type"]).strip().upper(), str(choice["because"]).strip()
-        if kind not in API_TYPES:
-            return f"{app}: the type is one of {', '.join(API_TYPES)}, not {kind!r}"
-        if because not in FEATURES:
-            return f"{app}: 'because' is one of the FEATURES keys ({', '.join(FEATURES)}), not {because!r}"
-        if kind not in _HAS[because]:
-            return f"{app}: a {kind} API does not offer {FEATURES[because]} (see the table in section 6)"
-        if because not in deciding:
-            others = sorted(_HAS[because] - {kind})
-            if others:
-                return (f"{app}: {FEATURES[because]} is not what decides: "
-                        f"{' and '.join(others)} APIs have it too. Read the application again: {need}")
-            return f"{app}: {kind} has {FEATURES[because]}, but the application did not ask for it: {need}"
-        if kind != expected:
-            return f"{app}: look again at the type: {need}"
-    return True
+def _choose(choice: Any = ..., reasons: Any = None) -> Verdict:
+    return judge_design(choice, reasons, best="REST", options=API_TYPES, sound=SOUND, unsound=UNSOUND, needed=2,
+                        on_choice=ON_CHOICE)

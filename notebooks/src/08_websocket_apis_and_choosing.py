@@ -1,22 +1,20 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · WebSocket APIs, and choosing an API type
 #
-# REST and HTTP APIs answer requests: the client asks, the server answers, and the server can never speak first.
-# A **WebSocket API** keeps a connection open, and then either side can send at any time. This notebook builds one
-# with plain `boto3`, looks at the events its Lambda function receives, runs a two-client chat in which the backend
-# pushes messages to clients, and ends by comparing REST, HTTP and WebSocket APIs so you can choose between them.
+# REST and HTTP APIs answer requests: the server can never speak first. A **WebSocket API** keeps a connection
+# open, and either side can send at any time. This notebook builds one with plain `boto3`, runs a chat in which the
+# backend pushes messages to clients, and ends by comparing REST, HTTP and WebSocket APIs.
 #
 # **Learning objectives**
 # - explain when a persistent two-way connection beats request/response (and polling)
-# - build a WebSocket API with `apigatewayv2`: the routes `$connect`, `$disconnect`, `$default` and a custom route,
-#   the route selection expression, Lambda proxy integrations and their permissions, a stage and a deployment
+# - build a WebSocket API with `apigatewayv2`: routes (`$connect`, `$disconnect`, `$default`, a custom one), the
+#   route selection expression, Lambda proxy integrations and permissions, a stage
 # - read the event a WebSocket route's function receives (`routeKey`, `eventType`, `connectionId`, `body`)
-# - keep connection ids in DynamoDB and push to clients with the API Gateway Management API
-#   (`post_to_connection`, `get_connection`), and handle `GoneException`
-# - refuse a connection in `$connect`; know the WebSocket quotas (128 KB messages, 2 h connections, 10 min idle)
-# - choose between REST, HTTP and WebSocket APIs from their features, prices and quotas
+# - keep connection ids in DynamoDB, push with the Management API (`post_to_connection`), cope with clients gone
+# - refuse a connection in `$connect`; know the quotas (128 KB messages, 2 h connections, 10 min idle)
+# - choose between REST, HTTP and WebSocket APIs from their features, prices and quotas, and say why
 #
-# **Time**: about 50 minutes
+# **Time**: about 85 minutes
 #
 # **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb)
 # (resource-based policies, execution roles) and [05 · Integrations](05_integrations.ipynb) (Lambda proxy
@@ -29,10 +27,11 @@ lab.use_course_style()
 aws
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Run all cells before presenting (about 40 s). Everything is created with plain boto3, so the
+# **Speaker notes.** Run all cells before presenting (about 60 s). Everything is created with plain boto3, so the
 # same cells run on a real account with `LAB_BACKEND=aws` (the client then connects to `wss://…`). API ids and
-# connection ids are random: the stored outputs show `APIID` and never print a connection id. Cells that wait for a
-# message always pass a timeout, so no cell can hang.
+# connection ids are random: the stored outputs hold one run's API id in URLs (strict nbval masks it when it
+# compares) and never print a connection id. Cells that wait for a message always pass a timeout, so no cell can
+# hang.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Why WebSockets
@@ -43,12 +42,13 @@ aws
 # directions**, whenever either side has one.
 #
 # In API Gateway the client connects to `wss://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. API Gateway
-# holds the connection; your backend is still invoked once per event, as before:
-# `$connect` when a client connects, a route per message, `$disconnect` when it leaves. To **push** to a client,
-# the backend calls API Gateway's `@connections` API with the client's connection id
+# holds the connection; your backend is still invoked once per event: `$connect` when a client connects, a route
+# per message, `$disconnect` when it leaves. To **push** to a client, the backend calls API Gateway's
+# `@connections` API with the client's connection id
 # ([Overview of WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-overview.html),
 # [Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ```mermaid
 # sequenceDiagram
 #     participant C as client
@@ -83,15 +83,17 @@ aws
 # A message that matches no route key (or is not JSON) goes to `$default`. `$connect` and `$disconnect` run when a
 # client connects and leaves
 # ([Create routes for WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html)).
+# Here three functions share the four routes, one per job:
 #
 # ```mermaid
 # flowchart LR
 #     client([client]) -- "wss://…/dev" --> stage["stage dev"]
 #     stage --> rc["$connect"] & rd["$disconnect"] & rs["sendmessage"] & rdef["$default"]
-#     rc & rd & rs & rdef --> integ["integration AWS_PROXY"]
-#     integ --> fn[("nb08-chat<br/>Lambda")]
-#     fn --> table[("DynamoDB<br/>nb08-connections")]
-#     fn -- "post_to_connection" --> mgmt["@connections API"]
+#     rc & rd --> fc[("nb08-connections")]
+#     rs --> fm[("nb08-messages")]
+#     rdef --> fe[("nb08-echo")]
+#     fc & fm --> table[("DynamoDB<br/>nb08-connections")]
+#     fm -- "post_to_connection" --> mgmt["@connections API"]
 #     mgmt -. push .-> client
 # ```
 
@@ -118,10 +120,10 @@ print(api["ProtocolType"], api["RouteSelectionExpression"])
 print(api["ApiEndpoint"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Where connections are remembered, and what the function may do
+# ### Where connections are remembered, and what the functions may do
 #
-# A DynamoDB table keyed by `connectionId` (the course helper `lab.resources.table` finds or creates it, tagged),
-# and the function's **execution role** (notebook 02: what the function may call). Besides the table, it needs
+# A DynamoDB table keyed by `connectionId` (`lab.resources.table` finds or creates it, tagged), and the functions'
+# **execution role** (notebook 02: what a function may call). Besides the table, it needs
 # `execute-api:ManageConnections` on this API's `@connections` resource to push to clients; least privilege: one
 # API, one stage ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
 
@@ -140,89 +142,97 @@ for statement in CHAT_POLICY["Statement"]:
     print(statement["Action"], "→", statement["Resource"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### The function
+# ### The functions
 #
-# One function for every route; it looks at `requestContext.routeKey`. `$connect` stores the connection id with the
-# name the client gives in the query string (`?name=ada`); `$disconnect` deletes it; `sendmessage` sends the text to
-# every stored connection; `$default` answers with what it received. The Management API's endpoint is
-# `https://{domainName}/{stage}` on AWS; in the course's embedded AWS, the endpoint every function is given
-# (`AWS_ENDPOINT_URL`, unset on AWS).
+# `nb08-connections` handles `$connect` and `$disconnect` (it looks at `requestContext.routeKey`). `$connect` stores
+# the connection id with the name the client gives in the query string (`?name=ada`), and, for section 3, the whole
+# event; `$disconnect` deletes the row.
 
 # %% slideshow={"slide_type": "-"}
-CHAT = '''
-import json, os
-import boto3
+# %%lambda_handler connections_code
+import boto3, json, os
 
-TABLE = os.environ["TABLE"]
 ddb = boto3.client("dynamodb")
 
-
-def management(event):
-    rc = event["requestContext"]
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
-
-
-def handler(event, context):
-    rc = event["requestContext"]
-    me, route = rc["connectionId"], rc["routeKey"]
-    if route == "$connect":
-        name = (event.get("queryStringParameters") or {}).get("name")
-        if not name:
-            return {"statusCode": 400, "body": "a name is required: ?name=..."}
-        ddb.put_item(TableName=TABLE, Item={"connectionId": {"S": me}, "name": {"S": name},
-                                            "event": {"S": json.dumps(event)}})  # kept for section 3
+def handler(event, context):  # $connect and $disconnect
+    key = {"connectionId": {"S": event["requestContext"]["connectionId"]}}
+    if event["requestContext"]["routeKey"] == "$disconnect":
+        ddb.delete_item(TableName=os.environ["TABLE"], Key=key)
         return {"statusCode": 200}
-    if route == "$disconnect":
-        ddb.delete_item(TableName=TABLE, Key={"connectionId": {"S": me}})
-        return {"statusCode": 200}
-    if route == "sendmessage":
-        sender = ddb.get_item(TableName=TABLE, Key={"connectionId": {"S": me}})["Item"]["name"]["S"]
-        data = f"{sender}: {json.loads(event['body'])['message']}".encode()
-        api = management(event)
-        for item in ddb.scan(TableName=TABLE)["Items"]:
-            try:
-                api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=data)
-            except api.exceptions.GoneException:  # gone without $disconnect: forget it
-                ddb.delete_item(TableName=TABLE, Key={"connectionId": item["connectionId"]})
-        return {"statusCode": 200}
-    return {"statusCode": 200, "body": json.dumps(event)}  # $default: show what arrived
-'''
-
-# %% slideshow={"slide_type": "subslide"}
-fn = lab.create_function("nb08-chat", CHAT, role=role_arn, Timeout=10,
-                         Environment={"Variables": {"TABLE": "nb08-connections"}})
-fn["FunctionName"], fn["Runtime"]
+    name = (event.get("queryStringParameters") or {}).get("name")
+    if not name:  # refuse the connection
+        return {"statusCode": 400, "body": "a name is required: ?name=..."}
+    ddb.put_item(TableName=os.environ["TABLE"], Item={**key, "name": {"S": name}, "event": {"S": json.dumps(event)}})
+    return {"statusCode": 200}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Integration, routes, permission
-#
-# One `AWS_PROXY` integration whose URI is the function's ARN (with `apigatewayv2`, unlike a REST API's
-# `arn:aws:apigateway:…:lambda:path/…` URI), and four routes that target it. `$default` also gets a **route
-# response**: only then does API Gateway send the function's `body` back to the client (two-way route)
-# ([Set up a WebSocket API integration request](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-requests.html),
-# [Set up route responses](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html)).
+# `nb08-messages` handles `sendmessage`: it sends the text, with the sender's name, to every stored connection. The
+# Management API's endpoint is `https://{domainName}/{stage}` on AWS; in the course's embedded AWS, the endpoint
+# every function is given (`AWS_ENDPOINT_URL`, unset on AWS).
 
 # %% slideshow={"slide_type": "-"}
-integration_id = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
-                                       IntegrationUri=fn["FunctionArn"])["IntegrationId"]
-for key in ("$connect", "$disconnect", "sendmessage", "$default"):
-    route_id = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration_id}")["RouteId"]
-    if key == "$default":
-        v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
-sorted(r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"])
+# %%lambda_handler messages_code
+import boto3, json, os
+
+ddb = boto3.client("dynamodb")
+
+def handler(event, context):  # sendmessage
+    rc, table = event["requestContext"], os.environ["TABLE"]
+    sender = ddb.get_item(TableName=table, Key={"connectionId": {"S": rc["connectionId"]}})["Item"]["name"]["S"]
+    data = f"{sender}: {json.loads(event['body'])['message']}".encode()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    for item in ddb.scan(TableName=table)["Items"]:
+        api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=data)
+    return {"statusCode": 200}
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
-# API Gateway may invoke the function only if the function's resource-based policy says so (notebook 02). The
-# course helper `allow_api_gateway` (from `lab_support.course.api_builders`, notebook 05) adds that statement:
-# principal `apigateway.amazonaws.com`, `SourceArn` = this API, any stage and route.
+# `nb08-echo` handles `$default`: it answers with the event it received (section 3 reads it).
+
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler echo_code
+import json
+
+
+def handler(event, context):  # $default
+    return {"statusCode": 200, "body": json.dumps(event)}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Functions, integrations, permissions
+#
+# The three functions share the role and the table. Each gets one `AWS_PROXY` integration whose URI is the function's ARN (with `apigatewayv2`, unlike a REST
+# API's `arn:aws:apigateway:…:lambda:path/…` URI), and the resource-based permission that lets API Gateway invoke it
+# (notebook 02). `allow_api_gateway` (from `lab_support.course.api_builders`, notebook 05) adds that statement:
+# principal `apigateway.amazonaws.com`, `SourceArn` = this API, any stage and route
+# ([Set up a WebSocket API integration request](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-requests.html)).
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.course.api_builders import allow_api_gateway
 
-statement = allow_api_gateway("nb08-chat", api_id)
-print(statement["Principal"], statement["Action"])
-print(statement["Condition"]["ArnLike"]["AWS:SourceArn"])
+settings = {"role": role_arn, "Timeout": 10, "Environment": {"Variables": {"TABLE": "nb08-connections"}}}
+integrations = {}
+for name, code in [("nb08-connections", connections_code), ("nb08-messages", messages_code), ("nb08-echo", echo_code)]:
+    fn = lab.create_function(name, code, **settings)
+    statement = allow_api_gateway(name, api_id)
+    integrations[name] = v2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                               IntegrationUri=fn["FunctionArn"])["IntegrationId"]
+print(statement["Principal"], statement["Action"], statement["Condition"]["ArnLike"]["AWS:SourceArn"])
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Routes
+#
+# Four routes target the three integrations. `$default` also gets a **route response**: only then does API Gateway
+# send the function's `body` back to the client (a two-way route)
+# ([Set up route responses](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html)).
+
+# %% slideshow={"slide_type": "-"}
+ROUTES = {"$connect": "nb08-connections", "$disconnect": "nb08-connections",
+          "sendmessage": "nb08-messages", "$default": "nb08-echo"}
+for key, name in ROUTES.items():
+    route_id = v2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integrations[name]}")["RouteId"]
+    if key == "$default":
+        v2.create_route_response(ApiId=api_id, RouteId=route_id, RouteResponseKey="$default")
+sorted(r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A stage, a deployment, the URL
@@ -294,7 +304,7 @@ print(f"{'messageId':>17}: {'present' if rc.get('messageId') else 'absent'}")
 print(f"{'body':>17}: {message_event['body']!r}")
 print(f"{'isBase64Encoded':>17}: {message_event['isBase64Encoded']}")
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # | field | `$connect` | message | `$disconnect` |
 # |---|---|---|---|
 # | `requestContext.eventType` | `CONNECT` | `MESSAGE` | `DISCONNECT` |
@@ -303,11 +313,20 @@ print(f"{'isBase64Encoded':>17}: {message_event['isBase64Encoded']}")
 # | `headers`, `queryStringParameters` | the client's upgrade request's | — | — (only a few headers set by API Gateway) |
 # | `body`, `isBase64Encoded` | — | the message (binary frames base64-encoded) | — |
 # | `requestContext.messageId` | — | yes | — |
-#
-# Only `$connect` sees the HTTP request (headers, query string): that is where a client says who it is, and where
-# authorization happens ([Control access to WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html)).
 
-# %% slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# > **🤔 Check yourself.** A chat must know who each client is, and refuse strangers. In which event can the
+# > backend check a client's credentials, and why there?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > In <code>$connect</code>: it is the only event that sees the client's HTTP request (headers, query string), and
+# > it runs during the handshake, so refusing there means no connection at all. Authorizers of a WebSocket API
+# > are attached to the <code>$connect</code> route only; later messages are trusted as coming from that connection
+# > (<a href="https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html">Control access to WebSocket APIs</a>).
+# > </details>
+
+# %% slideshow={"slide_type": "-"}
 ada.close()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -320,17 +339,11 @@ ada.close()
 #     participant A as alice
 #     participant B as bob
 #     participant G as API Gateway
-#     participant F as nb08-chat
+#     participant F as nb08-messages
 #     participant D as DynamoDB
-#     A->>G: connect ?name=alice
-#     G->>F: $connect
-#     F->>D: put {connectionId, name}
-#     B->>G: connect ?name=bob
-#     G->>F: $connect
-#     F->>D: put {connectionId, name}
 #     A->>G: {"action": "sendmessage", "message": "hi"}
 #     G->>F: sendmessage
-#     F->>D: scan
+#     F->>D: get sender's name, scan
 #     F->>G: post_to_connection (alice), post_to_connection (bob)
 #     G-->>A: alice: hi
 #     G-->>B: alice: hi
@@ -352,6 +365,18 @@ print("alice got:", alice.recv(timeout=10))
 print("bob   got:", bob.recv(timeout=10))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** Why does the chat keep its connection ids in DynamoDB, and not in a dictionary at the top
+# > of the function's module, which would be faster?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Each event is a separate invocation, and Lambda may run them in different execution environments (several at
+# > once when clients talk at the same time), each with its own memory; an environment is also recycled whenever
+# > Lambda decides. A dictionary would hold only the clients that one environment happened to see. Three different
+# > functions even read the same list here: only a store outside the functions is shared.
+# > </details>
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The Management API from your own code
 #
 # Any program with `execute-api:ManageConnections` can push, not only the function: here the notebook itself, with
@@ -369,18 +394,21 @@ mgmt.post_to_connection(ConnectionId=ids["bob"], Data=b"(a notice from the serve
 print("bob got:", bob.recv(timeout=10))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 08.1
+# ### Exercise 08.1 · Predict: posting to a client that has left
 #
-# **Predict, then run.** Bob closes his connection. Afterwards the notebook calls `post_to_connection` with Bob's old
-# connection id. What happens? Store your prediction in `prediction` as a string, for instance `"delivered"` (it
-# waits for Bob), `"nothing"` (silently dropped), or the name of the exception you expect. The check closes a real
-# connection, posts to it, and compares; then the next cells show it here.
+# Bob closes his connection. Afterwards the backend calls `post_to_connection` with Bob's old connection id. What
+# happens? Record one of these in `prediction` before you run the cell:
+#
+# - `"queued"`: API Gateway keeps the message and delivers it when Bob connects again;
+# - `"dropped"`: the call succeeds and the message is silently thrown away;
+# - `"refused"`: the call fails with an error.
+#
+# Only then does the check close a real connection, post to it, and compare; the next slides show it here too.
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-prediction = None  # e.g. "delivered"
+prediction = ...  # YOUR CODE HERE
 
-lab.check("08.1", prediction)
+lab.check("08.1", prediction=prediction)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### When a client leaves
@@ -401,12 +429,8 @@ except mgmt.exceptions.GoneException as err:
 # **410 Gone**, as boto3's `GoneException`: the id names a connection that no longer exists
 # ([How do I troubleshoot 410 Gone errors with API Gateway WebSocket APIs?](https://repost.aws/knowledge-center/410-gone-api-gateway)).
 # `$disconnect` is a **best-effort** event: API Gateway "cannot guarantee delivery"
-# ([Manage connected users and client apps: $connect and $disconnect routes](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html)).
-# That is why the chat function also deletes an id when posting to it raises `GoneException`.
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **Speaker notes.** Ask the room before running the cell: many expect the message to be queued until Bob returns.
-# It is not; and Bob would return with a new connection id anyway.
+# ([Manage connected users and client apps: $connect and $disconnect routes](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html)),
+# so a table of connection ids can hold stale ones. Our `nb08-messages` does not cope with that yet: exercise 08.2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · Refusing a connection, and the limits
@@ -442,16 +466,27 @@ except InvalidStatus as refused:
 # | new connections per second, per account and Region | 500 | yes |
 # | routes per API / stages per API | 300 / 10 | yes |
 #
-# A client that must stay connected longer reconnects (and gets a new connection id); one that may be quiet for
-# ten minutes sends something now and then (a "heartbeat" message). The embedded gateway enforces the 128 KB message
-# size; it does not close connections after 10 minutes or 2 hours.
+# The embedded gateway enforces the 128 KB message size; it does not close connections after 10 minutes or 2 hours.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Before the exercise
+# > **🤔 Check yourself.** A wall display in an office shows a live dashboard over a WebSocket API all day. What
+# > happens after two hours, and what must the client and the backend do about it?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > API Gateway closes the connection (2 hours at most; 10 minutes without any message closes it too). The client
+# > must reconnect, and it gets a <b>new</b> connection id; it may send a small "heartbeat" message now and then to
+# > stay under the idle timeout. The backend must treat ids as temporary: store the new one on
+# > <code>$connect</code>, and forget old ones, including those a missed <code>$disconnect</code> left behind.
+# > </details>
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### A broadcast that stops half-way
 #
-# The cell below prepares a second chat, the WebSocket API `nb08-ex-chat` (stage `dev`): the same function code
-# (`nb08-ex-chat`, table `nb08-ex-connections`, role `nb08-ex-chat-role`) and the same four routes. Running the cell
-# again puts it back in this starting state.
+# The cell below prepares a second chat, the WebSocket API `nb08-ex-chat` (stage `dev`): `$connect` and
+# `$disconnect` as above (table `nb08-ex-connections`), and a `$default` route whose function `nb08-ex-broadcast`
+# sends every message, as it is, to every connection in the table. Its code is the cell after it. Running the cell
+# again puts the exercise back in this starting state.
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb08 import prepare_08_2
@@ -459,14 +494,28 @@ from lab_support.exercises.nb08 import prepare_08_2
 ex_api = prepare_08_2()
 sorted(r["RouteKey"] for r in v2.get_routes(ApiId=ex_api)["Items"])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
-# ### Exercise 08.2
+# %% slideshow={"slide_type": "-"}
+# %%lambda_handler broadcast_code
+import boto3, os
+
+ddb = boto3.client("dynamodb")
+
+def handler(event, context):  # $default: send the message to every connection in the table
+    rc, table = event["requestContext"], os.environ["TABLE"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"https://{rc['domainName']}/{rc['stage']}"
+    api = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
+    for item in ddb.scan(TableName=table)["Items"]:
+        api.post_to_connection(ConnectionId=item["connectionId"]["S"], Data=event["body"].encode())
+    return {"statusCode": 200}
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Exercise 08.2 · Fix: a broadcast that survives a client gone without `$disconnect`
 #
-# Add a `whisper` route to `nb08-ex-chat`. A client sends
-# `{"action": "whisper", "to": "<a name>", "message": "<text>"}`, and only the connection with that name receives
-# `"<sender's name> (whisper): <text>"`; nobody else, not even the sender. Write a function for it (it may use the
-# execution role and the `TABLE` variable of `nb08-ex-chat`), connect it to the route, and deploy the stage `dev`.
-# The check connects three real clients and looks at who received what.
+# One client of `nb08-ex-chat` lost its network; its `$disconnect` never ran, and its id stays in the table. From
+# then on, messages reach some clients or none. Fix `broadcast_code` in the cell above (run that cell again), then
+# replace the code of the function `nb08-ex-broadcast` with it (its role and environment stay as they are). The
+# check leaves a real stale id in the table, connects three clients, sends a message, and looks at who received
+# it and what the table holds afterwards.
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE
@@ -477,7 +526,7 @@ lab.check("08.2")
 # ## 6 · Choosing an API type
 #
 # API Gateway offers three kinds of API. The course's `docs/api-types.md` compares them in full; the rows that
-# decide most often, with their sources below the table:
+# decide most often (sources on the next slide):
 #
 # | | REST API | HTTP API | WebSocket API |
 # |---|---|---|---|
@@ -490,7 +539,8 @@ lab.check("08.2")
 # | payload / message size | 10 MB | 10 MB | 128 KB (32 KB frames) |
 # | integration timeout | 50 ms – 29 s | 30 s | 50 ms – 29 s |
 # | price, US East, first tier ⚠️ | $3.50 per million calls | $1.00 per million calls | $1.00 per million messages + $0.25 per million connection minutes |
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Sources: features [Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)
 # and [Control access to WebSocket APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-control-access.html);
 # quotas for [REST](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html),
@@ -510,18 +560,21 @@ lab.check("08.2")
 # (first tier, no free tier):
 
 # %% slideshow={"slide_type": "-"}
-import matplotlib.pyplot as plt
 import numpy as np
 
 viewers = np.array([100, 1_000, 10_000, 100_000])
 polling = viewers * (2 * 3600 / 5) * 1.00 / 1e6                  # HTTP API calls
 push = viewers * 60 * 1.00 / 1e6 + viewers * 120 * 0.25 / 1e6   # messages + connection minutes
+print(f"100,000 viewers: polling ${polling[-1]:,.2f}, push ${push[-1]:,.2f} per match")
+
+# %% slideshow={"slide_type": "subslide"}
+import matplotlib.pyplot as plt
+
 fig, ax = plt.subplots(figsize=(9, 4.5))
 ax.loglog(viewers, polling, "o-", label="HTTP API, poll every 5 s")
 ax.loglog(viewers, push, "s-", label="WebSocket API, push 60 updates")
 ax.set(xlabel="viewers", ylabel="US$ per match", title="One 2-hour match")
 ax.legend()
-print(f"100,000 viewers: polling ${polling[-1]:,.2f}, push ${push[-1]:,.2f} per match")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -545,37 +598,30 @@ plt.show()
 # ([Choose between REST APIs and HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Features that can decide
+# ### Exercise 08.3 · Design: an API for partner companies
 #
-# The exercise below names its reasons with these keys (the check knows which API types have each one, as in the
-# table above):
-
-# %% slideshow={"slide_type": "-"}
-from lab_support.exercises.nb08 import FEATURES
-
-for key, feature in FEATURES.items():
-    print(f"{key:>21}: {feature}")
+# A bookshop opens its catalogue to partner companies: `GET /books?q=…` searches, `GET /books/{isbn}` returns one
+# book. Each partner signs a contract with its own monthly quota (1 million requests for small partners, 10 million
+# for large ones) and a rate limit, and identifies itself with a key the shop gives it. The catalogue changes once a
+# night. The shop's own web app already uses an HTTP API with a JWT authorizer.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# ### Exercise 08.3
+# Set `choice` to `"REST"`, `"HTTP"` or `"WEBSOCKET"`, and `reasons` to the labels of the statements below that
+# support it (at least two; a statement that does not hold counts against you):
 #
-# Choose an API type for each application and name the **feature that decides**, one key of `FEATURES`:
-#
-# - `partner_api` — a public CRUD API for partner companies; each partner gets an API key, with its own quota and
-#   rate limit;
-# - `spa_backend` — the backend of a single-page app whose users sign in with an identity provider that issues JWTs;
-#   it should cost as little as possible;
-# - `scoreboard` — a live scoreboard: thousands of viewers must see each new score within a second.
+# - `keys`: only REST APIs have API keys and usage plans, which give each partner its own quota and rate limit
+# - `cache`: a REST stage can cache answers that change once a night
+# - `ask_answer`: partners ask and the API answers; nothing has to reach a partner unasked
+# - `cheaper`: a REST API costs less per million requests than an HTTP API
+# - `jwt_quota`: a JWT authorizer can give each partner its own quota
+# - `rest_style`: only a REST API can offer resources such as `/books/{isbn}` in the REST style
+# - `push`: a WebSocket API lets the shop push catalogue changes, which partners need
 
 # %% slideshow={"slide_type": "-"}
-# YOUR CODE HERE
-choices = {
-    "partner_api": {"type": None, "because": None},  # type: "REST", "HTTP" or "WEBSOCKET"
-    "spa_backend": {"type": None, "because": None},
-    "scoreboard": {"type": None, "because": None},
-}
+choice = ...  # YOUR CODE HERE: "REST", "HTTP" or "WEBSOCKET"
+reasons = set()  # labels from the list above
 
-lab.check("08.3", choices)
+lab.check("08.3", choice=choice, reasons=reasons)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -585,11 +631,24 @@ lab.check("08.3", choices)
 # - Messages are routed by the route selection expression (`$request.body.action`) to a route key, else to
 #   `$default`; `$connect` runs during the handshake (a non-2xx answer refuses it), `$disconnect` after the close,
 #   best effort.
-# - The functions stay stateless: connection ids live in DynamoDB; a `GoneException` (410) says an id is stale.
+# - The functions stay stateless: connection ids live in DynamoDB; a `GoneException` (410) says an id is stale, and
+#   a broadcast must catch it and forget the id.
 # - Quotas: 128 KB messages in 32 KB frames, connections of at most 2 hours, closed after 10 minutes idle.
 # - REST for API management (keys, usage plans, caching, WAF), HTTP for cheap proxies with JWT, WebSocket for push.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Questionnaire
 #
-# **Next:** this is the last notebook of this release; [00 · Start here](00_start_here.ipynb) lists them all.
+# 1. What does the route selection expression `$request.body.action` do with the message `{"action": "join"}` when
+#    the API has no route `join`? And with a message that is not JSON?
+# 2. Why does a WebSocket route's backend need `execute-api:ManageConnections`, and on which resource?
+# 3. Which event is the only one that sees the client's headers and query string, and what follows for
+#    authorization?
+# 4. `post_to_connection` raises `GoneException`. Name two ways the id can have become stale, and what the backend
+#    should do.
+# 5. A live auction must show each new bid on every bidder's screen within a second. Which API type, and why not an
+#    HTTP API that clients poll every second?
+# 6. Name two features that make you choose a REST API over an HTTP API, and one reason to prefer the HTTP API.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Clean up
@@ -600,6 +659,10 @@ lab.check("08.3", choices)
 # %% slideshow={"slide_type": "-"}
 clients.close()
 lab.wait_idle()
-
-# %% slideshow={"slide_type": "-"}
 lab.cleanup()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## Next
+#
+# [09 · Capstone: a serverless bookstore](09_capstone_bookstore.ipynb): everything so far, in one application you
+# build yourself.
