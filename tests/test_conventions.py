@@ -84,7 +84,7 @@ def test_exercises_have_self_checks(path: Path) -> None:
         assert ex_id.startswith(prefix)
         follow = next(c for c in cells[i + 1 :] if c["cell_type"] == "code")
         assert "# YOUR CODE HERE" in _src(follow) and f'lab.check("{ex_id}"' in _src(follow)
-        outputs = "".join(o.get("text", "") + json.dumps(o.get("data", {})) for o in follow.get("outputs", []))
+        outputs = "".join("".join(o.get("text", "")) + json.dumps(o.get("data", {})) for o in follow.get("outputs", []))
         assert "not solved yet" in outputs, f"{ex_id} must be stored unsolved"
         solutions = (ROOT / "solutions" / f"{path.stem}.md").read_text()
         assert f"## {ex_id}" in solutions, f"solutions/{path.stem}.md lacks {ex_id}"

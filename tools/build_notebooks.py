@@ -16,7 +16,7 @@ Speaker-notes cells (slide_type "notes") are stored read-only (`editable: false`
 that is what lab-config/custom/custom.css recognises to show them as a folded
 instructor's aside in JupyterLab; RISE still shows them in its speaker view.
 `--normalise` applies the same metadata to the stored notebooks without
-re-executing them (outputs and everything else are left byte for byte).
+re-executing them, and joins a stream stored in pieces (nothing else changes).
 """
 
 from __future__ import annotations
@@ -64,14 +64,39 @@ def as_jupyterlab_saves(nb: nbformat.NotebookNode, language_info: dict[str, Any]
     return changed
 
 
+def merge_streams(nb: nbformat.NotebookNode) -> bool:
+    """Join neighbouring outputs of the same stream (stdout, stderr) in every code cell; True when any were joined.
+
+    A kernel under load may send one cell's prints in several messages, so the same cell would be stored in pieces
+    one run and whole the next. Stored whole, a notebook reads the same every time (nbval joins them too before
+    comparing).
+    """
+    changed = False
+    for cell in nb.cells:
+        merged: list[Any] = []
+        for output in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (last is not None and output.get("output_type") == "stream" and last.get("output_type") == "stream"
+                    and output.get("name") == last.get("name")):
+                last["text"] = "".join(last["text"]) + "".join(output["text"])
+                changed = True
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return changed
+
+
 def build(src: Path) -> Path:
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,src//py:percent"
     for cell in nb.cells:
         cell.metadata.setdefault("slideshow", {"slide_type": "-"})
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", coalesce_streams=True,
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()  # also stores the kernel's language_info in nb.metadata, as JupyterLab would
+    merge_streams(nb)
     as_jupyterlab_saves(nb, nb.metadata["language_info"])
     out = NOTEBOOKS / (src.stem + ".ipynb")
     nbformat.write(nb, out)
@@ -84,7 +109,7 @@ def normalise(paths: list[Path]) -> list[Path]:
     rewritten = []
     for path in paths:
         nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-        if as_jupyterlab_saves(nb, language_info):
+        if merge_streams(nb) | as_jupyterlab_saves(nb, language_info):
             nbformat.write(nb, path)
             rewritten.append(path)
     return rewritten
