@@ -160,7 +160,7 @@ def rest_api(name: str, *, fresh: bool = False, **create_kwargs: Any) -> str:
                 if _is_course_tagged(api.get("tags")):
                     _track_once(f"REST API {name} ({found})", lambda found=found: delete_rest_api(found))
                 return found
-    tags = {**create_kwargs.pop("tags", {}), COURSE_TAG_KEY: COURSE_TAG_VALUE}
+    tags = {**create_kwargs.pop("tags", {}), **current().tags}  # the course tag and this run's id
     created = str(apigw.create_rest_api(name=name, tags=tags, **create_kwargs)["id"])
     _track_once(f"REST API {name} ({created})", lambda: delete_rest_api(created))
     return created
@@ -306,7 +306,7 @@ def http_api(name: str, *, fresh: bool = False, **create_kwargs: Any) -> str:
                     _track_once(f"HTTP API {name} ({found})", lambda found=found: delete_http_api(found))
                 return found
     create_kwargs.setdefault("ProtocolType", "HTTP")
-    tags = {**create_kwargs.pop("Tags", {}), COURSE_TAG_KEY: COURSE_TAG_VALUE}
+    tags = {**create_kwargs.pop("Tags", {}), **current().tags}  # the course tag and this run's id
     created = str(v2.create_api(Name=name, Tags=tags, **create_kwargs)["ApiId"])
     _track_once(f"HTTP API {name} ({created})", lambda: delete_http_api(created))
     return created

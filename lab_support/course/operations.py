@@ -6,7 +6,8 @@ scaffolding around those lessons lives here so the notebook's cells show the cal
 * :func:`publish_release`: deploy a handler with ``RELEASE`` in its environment and publish a version for it,
   once per release (a re-run finds the version by its description);
 * :func:`set_alias`: point an alias at a version, creating the alias the first time;
-* :func:`log_group`: a CloudWatch Logs group, created if missing, tagged and tracked; returns its ARN;
+* :func:`log_group`: a CloudWatch Logs group, created if missing, tagged and tracked; returns its ARN (defined in
+  :mod:`lab_support.course.observability`);
 * :func:`topic_to_queue`: an SNS topic delivering (raw) to an SQS queue whose policy lets that topic send, so a
   notebook can read what an alarm notified.
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from lab_support.core.session import current
 from lab_support.course.functions import create_function
+from lab_support.course.observability import log_group
 from lab_support.course.resources import queue
 
 __all__ = ["log_group", "publish_release", "set_alias", "topic_to_queue"]
@@ -54,21 +56,6 @@ def set_alias(function_name: str, alias: str, version: str) -> str:
     except lam.exceptions.ResourceNotFoundException:
         answer = lam.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
     return str(answer["AliasArn"])
-
-
-def log_group(name: str) -> str:
-    """The ARN of the CloudWatch Logs group ``name``, created (tagged, deleted at clean-up) if it does not exist."""
-    session = current()
-    logs = session.client("logs")
-    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-        logs.create_log_group(logGroupName=name, tags=session.tags)
-
-    def delete() -> None:
-        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
-            logs.delete_log_group(logGroupName=name)
-
-    session.track(f"log group {name}", delete, once=True)
-    return f"arn:aws:logs:{session.region}:{session.account_id}:log-group:{name}"
 
 
 def topic_to_queue(topic_name: str, queue_name: str) -> tuple[str, str]:

@@ -198,6 +198,12 @@ def _iam_response(ctx: RequestContext, status: int, key: str, message: str, erro
     return HttpResponse.json(status, {key: message}, headers)
 
 
+def _open_endpoint(session: Any) -> bool:
+    """Does the session's server answer any key (``python -m lab_support serve``)?"""
+    server = getattr(session, "server", None)
+    return server is not None and getattr(server, "trusted", ()) is None
+
+
 def check_signature(ctx: RequestContext) -> HttpResponse | None:
     """IAM authorization of one request: ``None`` when allowed, else the 403 AWS answers."""
     header = ctx.header("authorization")
@@ -215,17 +221,22 @@ def check_signature(ctx: RequestContext) -> HttpResponse | None:
     principal: str | None
     grant = None
     if access_key == session.credentials.get("AWS_ACCESS_KEY_ID"):
-        secret = session.credentials.get("AWS_SECRET_ACCESS_KEY", "")
+        secret: str | None = session.credentials.get("AWS_SECRET_ACCESS_KEY", "")
         token = session.credentials.get("AWS_SESSION_TOKEN")
         principal = f"arn:aws:iam::{ctx.account_id}:root"
     else:
         grant = grant_for_key(access_key)
-        if grant is None:
+        if grant is None and not _open_endpoint(session):
             return _iam_response(ctx, 403, "message", UNKNOWN_KEY, "UnrecognizedClientException")
-        secret, token, principal = grant.secret_access_key, grant.session_token, grant.assumed_role_arn
-    expected, canonical, to_sign = _signature(ctx, match.group("signed").split(";"), access_key, secret, token,
-                                              region, service)
-    if not hmac.compare_digest(expected, match.group("sig")):
+        if grant is None:
+            # `python -m lab_support serve` answers any key, as moto's server and LocalStack do: a key it did not
+            # issue stands for the account's root user, and its signature cannot be checked (the secret is unknown)
+            secret, token, principal = None, None, f"arn:aws:iam::{ctx.account_id}:root"
+        else:
+            secret, token, principal = grant.secret_access_key, grant.session_token, grant.assumed_role_arn
+    expected, canonical, to_sign = _signature(ctx, match.group("signed").split(";"), access_key, secret or "",
+                                              token, region, service)
+    if secret is not None and not hmac.compare_digest(expected, match.group("sig")):
         detail = (f"{SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n'{canonical}'\n\n"
                   f"The String-to-Sign should have been\n'{to_sign}'\n")
         return _iam_response(ctx, 403, "message", detail, "InvalidSignatureException")
