@@ -34,7 +34,7 @@ aws
 # | 02 Lambda invocation and permissions | who may invoke a function, what it may call, sync vs async, logs | 110 min |
 # | 03 Push vs pull | S3 → Lambda (push), SQS and Kinesis → Lambda (pull), batching | 90 min |
 # | 04 API Gateway architecture and endpoint types | client → endpoint → method → integration, edge vs regional vs private | 90 min |
-# | 05 Integrations | Lambda proxy and non-proxy, HTTP, AWS services, MOCK, VPC link | 110 min |
+# | 05 Integrations | Lambda proxy and non-proxy, HTTP, AWS services, MOCK, VPC link | 115 min |
 # | 06 Securing an API | IAM, Cognito and Lambda authorizers, API keys and usage plans, WAF, CORS | 110 min |
 # | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 90 min |
 # | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 85 min |

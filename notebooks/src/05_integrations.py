@@ -12,7 +12,7 @@
 # - use a MOCK integration and stage variables; reach a private load balancer through a VPC link V2
 # - read a payload format 2.0 event of an HTTP API; reject bad requests with a model and a validator
 #
-# **Time**: about 110 minutes
+# **Time**: about 115 minutes
 #
 # **Prerequisites**: [01 · What is an API](01_what_is_an_api.ipynb) (the notes service),
 # [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb) (resource-based
@@ -595,18 +595,26 @@ lab.check("05.3")
 #     test -- "http://${stageVariables.backend}/notes" --> inv[("inventory")]
 # ```
 
-# %% slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The same calls, as a definition
+#
+# Sections 1 to 3 built each method with one call per part, as notebook 04 did. API Gateway also takes a whole
+# API as an OpenAPI definition, with each integration in an `x-amazon-apigateway-integration` extension
+# ([the extension](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-integration.html)):
+# `import_rest_api` creates a new API from it, and `put_rest_api(mode="merge")` adds what it names to an
+# existing one, replacing those paths if they exist, so running the cell again is safe
+# ([PutRestApi](https://docs.aws.amazon.com/apigateway/latest/api/API_PutRestApi.html)). The MOCK `GET /health`:
+
+# %% slideshow={"slide_type": "-"}
+HEALTH = {"openapi": "3.0.1", "info": {"title": "nb05-integrations", "version": "1"}, "paths": {"/health": {"get": {
+    "responses": {"200": {"description": "the stage and its colour"}},
+    "x-amazon-apigateway-integration": {
+        "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json":
+            '{"status": "ok", "stage": "$context.stage", "colour": "$stageVariables.colour"}'}}},
+    }}}}}
+apig.put_rest_api(restApiId=api_id, mode="merge", body=json.dumps(HEALTH))
 health = resource(api_id, "/health")
-clear_method(api_id, health, "GET")  # a re-run starts this method over
-apig.put_method(restApiId=api_id, resourceId=health, httpMethod="GET", authorizationType="NONE")
-apig.put_method_response(restApiId=api_id, resourceId=health, httpMethod="GET", statusCode="200")
-apig.put_integration(restApiId=api_id, resourceId=health, httpMethod="GET", type="MOCK",
-                     requestTemplates={"application/json": '{"statusCode": 200}'})
-apig.put_integration_response(
-    restApiId=api_id, resourceId=health, httpMethod="GET", statusCode="200",
-    responseTemplates={"application/json": '{"status": "ok", "stage": "$context.stage", '
-                                           '"colour": "$stageVariables.colour"}'},
-)
 apig.get_method(restApiId=api_id, resourceId=health, httpMethod="GET")["methodIntegration"]["type"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -621,12 +629,16 @@ from lab_support.course.services.inventory import start_inventory_service
 INVENTORY_URL = start_inventory_service()  # on 127.0.0.1, any free port; a re-run returns the same URL
 INVENTORY_URL
 
-# %% slideshow={"slide_type": "subslide"}
-backend = resource(api_id, "/backend")
-clear_method(api_id, backend, "GET")  # a re-run starts this method over
-apig.put_method(restApiId=api_id, resourceId=backend, httpMethod="GET", authorizationType="NONE")
-apig.put_integration(restApiId=api_id, resourceId=backend, httpMethod="GET", type="HTTP_PROXY",
-                     integrationHttpMethod="GET", uri="http://${stageVariables.backend}/notes")
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# `GET /backend`: an HTTP proxy whose URI takes its host from the stage variable `backend`; then two stages, each
+# with its own variables:
+
+# %% slideshow={"slide_type": "-"}
+BACKEND = {"openapi": "3.0.1", "info": {"title": "nb05-integrations", "version": "1"}, "paths": {"/backend": {"get": {
+    "responses": {"default": {"description": "whatever the backend answers"}},
+    "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "GET",
+                                        "uri": "http://${stageVariables.backend}/notes"}}}}}
+apig.put_rest_api(restApiId=api_id, mode="merge", body=json.dumps(BACKEND))
 host = {"dev": NOTES_URL, "test": INVENTORY_URL}
 for stage, colour in (("dev", "blue"), ("test", "green")):
     apig.create_deployment(restApiId=api_id, stageName=stage,
@@ -801,34 +813,33 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "nothing-here"))
 # body, a **request validator** says what to check (body, parameters, or both), and the method names both. A request
 # that fails gets **400** and never reaches the backend, so it costs no invocation
 # ([Request validation](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-request-validation.html)).
-# The model and the validator exist before the method that uses them:
+# Written as a definition, as in section 4: first the model's schema and the method:
 
 # %% slideshow={"slide_type": "-"}
-SIGNUP_SCHEMA = {
-    "$schema": "http://json-schema.org/draft-04/schema#", "title": "Signup", "type": "object",
-    "required": ["email"],
-    "properties": {"email": {"type": "string", "minLength": 3}, "newsletter": {"type": "boolean"}},
+SIGNUP_SCHEMA = {"type": "object", "required": ["email"],
+                 "properties": {"email": {"type": "string", "minLength": 3}, "newsletter": {"type": "boolean"}}}
+SIGNUP_METHOD = {
+    "x-amazon-apigateway-request-validator": "body-and-params",
+    "parameters": [{"name": "campaign", "in": "query", "required": True, "schema": {"type": "string"}}],
+    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Signup"}}}},
+    "responses": {"200": {"description": "signed up"}},
+    "x-amazon-apigateway-integration": {
+        "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200",
+                                  "responseTemplates": {"application/json": '{"signedUp": true}'}}}},
 }
-if not any(m["name"] == "Signup" for m in apig.get_models(restApiId=api_id)["items"]):
-    apig.create_model(restApiId=api_id, name="Signup", contentType="application/json", schema=json.dumps(SIGNUP_SCHEMA))
-validator = next((v for v in apig.get_request_validators(restApiId=api_id)["items"] if v["name"] == "body-and-params"),
-                 None) or apig.create_request_validator(restApiId=api_id, name="body-and-params",
-                                                        validateRequestBody=True, validateRequestParameters=True)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The method `POST /signup` names both and requires the query parameter `campaign`; a MOCK integration answers:
+# In the definition the model is a schema under `components`, the validator an extension, and `POST /signup` names
+# both and requires the query parameter `campaign`; a MOCK integration answers:
 
 # %% slideshow={"slide_type": "-"}
-signup = resource(api_id, "/signup")
-clear_method(api_id, signup, "POST")  # a re-run starts this method over
-apig.put_method(restApiId=api_id, resourceId=signup, httpMethod="POST", authorizationType="NONE",
-                requestValidatorId=validator["id"], requestModels={"application/json": "Signup"},
-                requestParameters={"method.request.querystring.campaign": True})
-apig.put_method_response(restApiId=api_id, resourceId=signup, httpMethod="POST", statusCode="200")
-apig.put_integration(restApiId=api_id, resourceId=signup, httpMethod="POST", type="MOCK",
-                     requestTemplates={"application/json": '{"statusCode": 200}'})
-apig.put_integration_response(restApiId=api_id, resourceId=signup, httpMethod="POST", statusCode="200",
-                              responseTemplates={"application/json": '{"signedUp": true}'})
+SIGNUP = {"openapi": "3.0.1", "info": {"title": "nb05-integrations", "version": "1"},
+          "components": {"schemas": {"Signup": SIGNUP_SCHEMA}},
+          "x-amazon-apigateway-request-validators": {
+              "body-and-params": {"validateRequestBody": True, "validateRequestParameters": True}},
+          "paths": {"/signup": {"post": SIGNUP_METHOD}}}
+apig.put_rest_api(restApiId=api_id, mode="merge", body=json.dumps(SIGNUP))
 apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("POST", aws.stage_url(api_id, "dev", "signup?campaign=spring"), {"email": "ada@example.com"})
 
@@ -880,6 +891,8 @@ lab.check("05.4", choice=choice, reasons=reasons)
 # - Private backends: a VPC link V2 and `integrationTarget` (an ALB or NLB); V1 links (NLB only) are legacy.
 # - HTTP APIs: payload 2.0, inferred responses, 404 for unknown routes (REST: 403 Missing Authentication Token).
 # - Models and request validators reject bad requests before they cost an invocation.
+# - The same parts can be written as an OpenAPI definition with `x-amazon-apigateway-integration`:
+#   `import_rest_api` (a new API) or `put_rest_api(mode="merge")` (added to an existing one).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Questionnaire
