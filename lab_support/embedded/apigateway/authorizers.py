@@ -201,7 +201,7 @@ def _iam_response(ctx: RequestContext, status: int, key: str, message: str, erro
 def _open_endpoint(session: Any) -> bool:
     """Does the session's server answer any key (``python -m lab_support serve``)?"""
     server = getattr(session, "server", None)
-    return server is not None and getattr(server, "trusted", ()) is None
+    return server is not None and not server.locked
 
 
 def check_signature(ctx: RequestContext) -> HttpResponse | None:
