@@ -20,6 +20,13 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the billable
+# resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("00")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** The set-up cell is skipped in the slides. Run it before presenting (Run ▸ Run All, then
 # Alt+R for the slideshow). The printed port changes every run; everything else should match the stored output.
@@ -38,7 +45,7 @@ aws
 # | 06 Securing an API | IAM, Cognito and Lambda authorizers, API keys and usage plans, WAF, CORS | 110 min |
 # | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 90 min |
 # | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 85 min |
-# | 09 Capstone: a serverless bookstore | a CRUD API built, tested, observed, released and torn down | 60 min |
+# | 09 Capstone: a serverless bookstore | a CRUD API built, tested, observed, released and torn down | 65 min |
 #
 # The times are a beginner's pace working alone, computed by `tools/estimate_times.py` from each notebook's
 # content: reading at 120 words a minute, 45 s per code cell (90 s with a figure or a form), 8 minutes per
@@ -87,15 +94,17 @@ print("HTTP door: ", aws.endpoint_url)
 # ### Plain boto3 just works
 #
 # After `lab.start()` you write ordinary AWS code. Here we create an S3 bucket, tagged with the course tag
-# (`course=apigw-lambda-lab`): on a real account, `lab.cleanup()` finds what the course made by that tag.
+# (`course=apigw-lambda-lab`): on a real account, `lab.cleanup()` finds what the course made by that tag. Bucket
+# names are global across all AWS accounts, so `aws.unique_name` adds a suffix that is yours (here the account id).
 
 # %% slideshow={"slide_type": "fragment"}
 import boto3
 
 s3 = boto3.client("s3")
-s3.create_bucket(Bucket="start-here-bucket")
-s3.put_bucket_tagging(Bucket="start-here-bucket", Tagging={"TagSet": aws.tag_list})
-aws.track("bucket start-here-bucket", lambda: s3.delete_bucket(Bucket="start-here-bucket"))
+BUCKET = aws.unique_name("start-here")
+s3.create_bucket(Bucket=BUCKET)
+s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": aws.tag_list})
+aws.track(f"bucket {BUCKET}", lambda: s3.delete_bucket(Bucket=BUCKET))
 
 [b["Name"] for b in s3.list_buckets()["Buckets"]]
 

@@ -13,7 +13,7 @@
 # - read its access log, its metrics and an alarm; release version 2 as a canary, then promote it
 # - remove everything it created, and check that nothing is left
 #
-# **Time**: about 60 minutes
+# **Time**: about 65 minutes
 #
 # **Prerequisites**: [02](02_lambda_invocation_and_permissions.ipynb) (roles and permissions),
 # [04](04_api_gateway_architecture.ipynb) and [05](05_integrations.ipynb) (REST APIs, proxy integrations),
