@@ -71,8 +71,8 @@ UNTAGGED = "nb00-invoices"
 
 
 def bucket_names() -> list[str]:
-    """The three buckets of exercise 00.2 (their names carry the account id: bucket names are global)."""
-    return [f"{stem}-{current().account_id}" for stem in BUCKET_STEMS]
+    """The three buckets of exercise 00.2 (bucket names are global: :meth:`Session.unique_name` makes them ours)."""
+    return [current().unique_name(stem) for stem in BUCKET_STEMS]
 
 
 def prepare_00_2() -> list[str]:
@@ -80,7 +80,7 @@ def prepare_00_2() -> list[str]:
     session = current()
     s3 = session.client("s3")
     names = [bucket(name) for name in bucket_names()]  # created tagged, tracked for lab.cleanup()
-    s3.delete_bucket_tagging(Bucket=f"{UNTAGGED}-{session.account_id}")
+    s3.delete_bucket_tagging(Bucket=session.unique_name(UNTAGGED))
     return names
 
 
