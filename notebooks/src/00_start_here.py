@@ -37,7 +37,7 @@ lab.costs("00")
 # | notebook | you will learn | time |
 # |---|---|---|
 # | 00 Start here | how to run the course, the two backends, how exercises work | 45 min |
-# | 01 What is an API | client and server, HTTP methods, status codes, JSON, Postman | 70 min |
+# | 01 What is an API | client and server, HTTP methods, status codes, JSON, Postman | 75 min |
 # | 02 Lambda invocation and permissions | who may invoke a function, what it may call, sync vs async, logs | 110 min |
 # | 03 Push vs pull | S3 → Lambda (push), SQS and Kinesis → Lambda (pull), batching | 90 min |
 # | 04 API Gateway architecture and endpoint types | client → endpoint → method → integration, edge vs regional vs private | 90 min |

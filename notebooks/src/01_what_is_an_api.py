@@ -14,7 +14,7 @@
 # - fix a request the server refuses, by reading the answer it gives
 # - replay the same calls from curl, from a request-builder form and from a Postman collection
 #
-# **Time**: about 70 minutes
+# **Time**: about 75 minutes
 #
 # **Prerequisites**: [00 · Start here](00_start_here.ipynb). No HTTP knowledge needed.
 
@@ -23,6 +23,13 @@ import lab_support as lab
 aws = lab.start()
 lab.use_course_style()
 aws
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the billable
+# resources with their prices (this notebook creates none); here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("01")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting. Nothing here needs AWS yet: the notes service is a plain
