@@ -1,10 +1,10 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · API Gateway architecture and endpoint types
 #
-# Notebook 01 called an API served by a plain Python service on your machine. This one builds the same kind of API
-# with **Amazon API Gateway**: a REST API, piece by piece, with plain `boto3` calls — the same calls that work on a
-# real AWS account — then the same API from an OpenAPI definition, and then *where* the API lives: its
-# **endpoint type**.
+# Notebook 01 called an API served by a plain Python service on your machine. This one builds the same
+# kind of API with **Amazon API Gateway**: a REST API, piece by piece, with plain `boto3` calls — the
+# same calls that work on a real AWS account — then the same API from an OpenAPI definition, and then
+# *where* the API lives: its **endpoint type**.
 #
 # **Learning objectives**
 # - say what API Gateway is, and which API types it offers today (REST, HTTP, WebSocket)
@@ -28,11 +28,18 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the
+# billable resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("04")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 20 s). Every API below is created for real in the
 # embedded AWS. API ids are random: the stored outputs show the ids of the run that built them (strict nbval
 # masks them when it compares). With `LAB_BACKEND=aws` the same cells run on a real account, except the calls to
-# the PRIVATE API, which print what that would need instead (a VPC endpoint costs money by the hour). Good moment
+# the PRIVATE API, which skip with one line saying why (a VPC endpoint costs money by the hour). Good moment
 # to open the API Gateway console next to the notebook: each `put_*` call is one box in its "Method execution"
 # view.
 
@@ -479,24 +486,20 @@ print("deployed:", [s["stageName"] for s in apigw.get_stages(restApiId=private_i
 # request: the **course convention** header `X-Lab-Source-Vpce: vpce-…` (not an AWS header), or the alias name.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Three callers: from outside any VPC, through *another* VPC endpoint, and through ours. (On a real account the
-# cell prints what a private API would need instead: a VPC endpoint costs money every hour it exists.)
+# Three callers: from outside any VPC, through *another* VPC endpoint, and through ours. (On a real account this
+# cell and the next skip, with one line saying why: the VPC endpoint costs money every hour it exists.)
 
 # %% slideshow={"slide_type": "-"}
 from http import HTTPStatus
 
-from lab_support.embedded.apigateway.private_endpoints import explain_private_on_real_account
-
+lab.skip_on_aws("calling a PRIVATE API needs a VPC and an interface VPC endpoint, ≈ $0.01 per hour per AZ")
 pets_url = aws.stage_url(private_id, "prod", "pets")
 callers = {"outside any VPC": {}, "through vpce-0ther": {"X-Lab-Source-Vpce": "vpce-0ffffffffffffffff"},
            "through our endpoint": {"X-Lab-Source-Vpce": VPCE_ID}}
-if aws.backend == "aws":
-    print(explain_private_on_real_account())
-else:
-    for caller, headers in callers.items():
-        r = requests.get(pets_url, headers=headers, timeout=30)
-        status = f"{r.status_code} {HTTPStatus(r.status_code).phrase}"
-        print(f"{caller:<21} {status:<14} {r.headers.get('x-amzn-ErrorType', '')}")
+for caller, headers in callers.items():
+    r = requests.get(pets_url, headers=headers, timeout=30)
+    status = f"{r.status_code} {HTTPStatus(r.status_code).phrase}"
+    print(f"{caller:<21} {status:<14} {r.headers.get('x-amzn-ErrorType', '')}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The refusal through the other endpoint, in full: the `Deny` statement matched (its `StringNotEquals` condition is
@@ -504,15 +507,17 @@ else:
 # ([troubleshooting 403 errors](https://repost.aws/knowledge-center/api-gateway-troubleshoot-403-forbidden)):
 
 # %% slideshow={"slide_type": "-"}
-if aws.backend != "aws":
-    refused = requests.get(pets_url, headers=callers["through vpce-0ther"], timeout=30)
-    print(refused.json()["Message"].replace(private_id, "{api-id}"))
+lab.skip_on_aws("calling a PRIVATE API needs a VPC and an interface VPC endpoint, ≈ $0.01 per hour per AZ")
+refused = requests.get(pets_url, headers=callers["through vpce-0ther"], timeout=30)
+print(refused.json()["Message"].replace(private_id, "{api-id}"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Ask which statement refuses a caller from outside any VPC under this policy. Its request
 # carries no `aws:SourceVpce` at all, and a negated operator such as `StringNotEquals` is true when the key is
-# missing, so the `Deny` matches there too: an explicit deny, like the call through the other endpoint. `explain_private_on_real_account()` is worth showing even
-# here: it is the cost warning students need before trying this on their own account.
+# missing, so the `Deny` matches there too: an explicit deny, like the call through the other endpoint. Worth
+# saying even here: on a real account these two cells skip because the interface VPC endpoint is billed every hour
+# it exists, whether anyone calls the API or not (https://aws.amazon.com/privatelink/pricing/); students who try a
+# private API on their own account must delete the endpoint afterwards.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # > **🤔 Check yourself.** A colleague pastes the private API's URL into the browser on their laptop, at home.
