@@ -27,6 +27,13 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the billable
+# resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("02")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 15 s). Every function here really runs, in its own
 # worker process, and every denial comes from a real policy evaluation, so you can improvise: remove a
@@ -118,8 +125,8 @@ print("the kernel calls AWS as:", sts.get_caller_identity()["Arn"])
 #
 # First the function and the bucket. `lab.create_function` zips the source and calls `lambda.create_function` (or
 # `update_function_code` when the function exists, so the cell can be run again), with a role that may only write
-# logs. `lab.resources.bucket` creates the bucket unless it exists; its name carries the account id because bucket
-# names are global on AWS.
+# logs. `lab.resources.bucket` creates the bucket unless it exists; bucket names are global on AWS, so
+# `aws.unique_name` adds a suffix that is this account's (here the account id).
 
 # %% slideshow={"slide_type": "subslide"}
 # %%lambda_handler on_upload_code
@@ -133,7 +140,7 @@ fn = lab.create_function("nb02-on-upload", on_upload_code)
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # start with no statement (re-runs)
     lam.remove_permission(FunctionName="nb02-on-upload", StatementId="s3-invoke")
 
-BUCKET = bucket(f"nb02-uploads-{aws.account_id}")
+BUCKET = bucket(aws.unique_name("nb02-uploads"))
 print(fn["FunctionName"], fn["Runtime"], fn["Handler"])
 print("role:", fn["Role"])
 
@@ -710,7 +717,9 @@ with ThreadPoolExecutor(1) as pool:
                                           Payload=json.dumps({"n": 4}))["StatusCode"])
     print("synchronous call:", busy.result())
 lab.wait_idle()
-print("the event ran later:", wait_for_log_events("nb02-slow", since_ms=since, pattern='"done 4"') != [])
+ran = lab.until(lambda: wait_for_log_events("nb02-slow", since_ms=since, pattern='"done 4"', timeout=0),
+                what="the queued event's log line")
+print("the event ran later:", ran != [])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## When things go wrong
