@@ -311,6 +311,29 @@ def test_cost_notice_on_aws_lists_prices_free_tier_and_sources(monkeypatch, caps
         assert set(keys) <= set(table["items"])
 
 
+SKIP_IN_IPYTHON = """
+from IPython.testing.globalipapp import start_ipython
+ip = start_ipython()
+ip.run_cell("from lab_support.core import costs")
+ip.run_cell("costs._install_ipython_handler()")
+result = ip.run_cell("print('before')\\nraise costs.SkippedOnAWS('needs a load balancer')\\nprint('after')")
+print("error_in_exec:", result.error_in_exec)
+ip.run_cell("print('next cell')")
+"""
+
+
+def test_skip_on_aws_shows_its_one_line_in_ipython_and_the_cell_counts_as_run() -> None:
+    # IPython calls a custom exception handler and shows nothing itself: the handler must print the line.
+    done = subprocess.run([sys.executable, "-c", SKIP_IN_IPYTHON], capture_output=True, text=True, timeout=120,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "before"
+    assert lines[1].startswith("⏭ Skipped on a real account: needs a load balancer. The embedded backend runs")
+    assert lines[2:] == ["error_in_exec: None", "next cell"]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def test_retries_never_wait_on_moto_and_wait_once_visibly_on_aws(aws: lab.Session, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     from lab_support.core import retry
 

@@ -102,8 +102,12 @@ class SkippedOnAWS(Exception):
 
 
 def _show_skip(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
-    """IPython's custom handler for :class:`SkippedOnAWS`: the message as the whole traceback (one line)."""
-    return [str(value)]
+    """IPython's custom handler for :class:`SkippedOnAWS`: the message, one line on the cell's output, no traceback.
+
+    IPython calls a custom handler instead of showing a traceback and displays nothing itself (``run_code`` drops
+    the handler's return value), so the handler prints the line; it returns no traceback lines."""
+    print(str(value), flush=True)
+    return []
 
 
 def _forgive_skip(result: Any) -> None:
