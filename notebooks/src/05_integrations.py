@@ -24,11 +24,19 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the
+# billable resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("05")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 20 s). Every API, function, queue and role here is
-# created with plain boto3, so the same cells run on a real account with `LAB_BACKEND=aws`; the only branch is
-# the VPC link (section 5), which is not created there because it needs a load balancer billed by the hour. The
-# stored outputs show the API ids and ports of the run that built them (nbval masks them when it compares).
+# created with plain boto3, so the same cells run on a real account with `LAB_BACKEND=aws`, except two kinds, which
+# skip there with one line saying why: the calls through API Gateway to services on this machine (section 2's
+# notes API, section 4's `/backend`), which AWS cannot reach, and the VPC link (section 5), which needs a load
+# balancer billed by the hour. The stored outputs show the API ids and ports of the run that built them (nbval masks them when it compares).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What an integration is
@@ -337,24 +345,24 @@ lab.check("05.2", prediction=prediction)
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
-import os
-
 notes = lab.start_notes_service()
 notes.reset()
 for title, done in (("water the plants", True), ("read chapter 5", False)):
     requests.post(f"{notes.url}/notes", json={"title": title, "done": done}, timeout=10)
-# API Gateway in the cloud cannot reach your laptop: on a real account, give it a public URL of the service.
-NOTES_URL = os.environ.get("LAB_PUBLIC_NOTES_URL", notes.url) if aws.backend == "aws" else notes.url
+NOTES_URL = notes.url
+# On a real account, the cells that need API Gateway to reach this service skip (lab.skip_on_aws) and say why:
+ON_THIS_MACHINE = "API Gateway in the cloud cannot reach a service on this machine (127.0.0.1)"
 notes
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### HTTP proxy
 #
-# `HTTP_PROXY` forwards the method, headers, query string and body, and returns the server's answer unchanged:
-# status, headers and all ([Set up HTTP proxy integrations](https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html)).
+# `HTTP_PROXY` forwards the method, headers, query string and body, and returns the server's answer
+# unchanged: status, headers and all ([Set up HTTP proxy integrations](https://docs.aws.amazon.com/apigateway/latest/developerguide/setup-http-integrations.html)).
 # `integrationHttpMethod="ANY"` keeps the client's method.
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 notes_api = rest_api("nb05-notes")
 collection = resource(notes_api, "/notes")
 clear_method(notes_api, collection, "ANY")  # a re-run starts this method over
@@ -369,9 +377,11 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "notes?done=true"))
 # and so does the service's `201 Created` with its `Location` header, and its errors:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"title": "sent through API Gateway"})
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"done": True})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -385,6 +395,7 @@ r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"done": True})
 # `GET /titles?done=…` lists only the titles:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 titles = resource(notes_api, "/titles")
 clear_method(notes_api, titles, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=titles, httpMethod="GET", authorizationType="NONE",
@@ -401,6 +412,7 @@ integration["requestParameters"]
 # The integration response's template turns the list of notes into a list of titles (`#foreach` is Velocity):
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 TITLES_ONLY = ('#set($notes = $input.path(\'$\'))'
                '[#foreach($n in $notes)"$util.escapeJavaScript($n.title)"#if($foreach.hasNext), #end#end]')
 apig.put_integration_response(restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200",
@@ -413,6 +425,7 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles?done=false"))
 # 404 will be mapped to a 404 of our own:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 title = resource(notes_api, "/titles/{id}")
 clear_method(notes_api, title, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=title, httpMethod="GET", authorizationType="NONE",
@@ -428,6 +441,7 @@ integration["uri"], integration["requestParameters"]
 # Without the `"404"` pattern the client would get **200** with the service's error body (the default response):
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 for status, pattern, template in (("200", None, '{"title": "$input.path(\'$.title\')"}'),
                                   ("404", "404", '{"message": "No such note"}')):
     apig.put_method_response(restApiId=notes_api, resourceId=title, httpMethod="GET", statusCode=status)
@@ -438,6 +452,7 @@ apig.create_deployment(restApiId=notes_api, stageName="dev")
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/1"))
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/99"))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -511,21 +526,25 @@ integration = apig.put_integration(
 integration["credentials"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# One response, whose template replaces SQS's XML answer with a small JSON one; then a message:
+# One response, whose template replaces SQS's XML answer with a small JSON one; then a message. On a real account
+# a role created seconds ago may not be usable yet (IAM is eventually consistent): `lab.until` sends again while
+# the answer is an error, for at most 90 s; on the embedded backend the first answer is the one.
 
 # %% slideshow={"slide_type": "-"}
 apig.put_method_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200")
 apig.put_integration_response(restApiId=api_id, resourceId=messages, httpMethod="POST", statusCode="200",
                               responseTemplates={"application/json": '{"queued": true}'})
 apig.create_deployment(restApiId=api_id, stageName="dev")
-r = lab.send("POST", aws.stage_url(api_id, "dev", "messages"), {"text": "hello from the API", "from": "notebook 05"})
+messages_url, sent = aws.stage_url(api_id, "dev", "messages"), {"text": "hello from the API", "from": "notebook 05"}
+r = lab.until(lambda: lab.send("POST", messages_url, sent), what="API Gateway to be able to assume the new role")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Did it arrive? Read the queue with boto3 (and delete what was read, so the cell can run again):
 
 # %% slideshow={"slide_type": "-"}
-received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-for message in received.get("Messages", []):
+received = lab.until(lambda: sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                                  WaitTimeSeconds=1).get("Messages"), what="the message on the queue")
+for message in received:
     print(json.loads(message["Body"]))
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -543,7 +562,8 @@ for message in received.get("Messages", []):
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** On a real account the first call right after creating the role can fail with 500 for a few
-# seconds (IAM is eventually consistent); call again. The local gateway assumes the integration's role too (a role
+# seconds (IAM is eventually consistent); the cell calls again (`lab.until`), so the failed answers show above
+# the one that worked. The local gateway assumes the integration's role too (a role
 # that does not trust `apigateway.amazonaws.com` is a 500, a role without `sqs:SendMessage` gets SQS's
 # AccessDenied), so a wrong role shows up here just as on AWS: try removing the `send` policy in class.
 
@@ -650,6 +670,7 @@ for stage in ("dev", "test"):
     r = lab.send("GET", aws.stage_url(api_id, stage, "health"))
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws(ON_THIS_MACHINE)
 for stage in ("dev", "test"):
     body = requests.get(aws.stage_url(api_id, stage, "backend"), timeout=30).json()
     print(f"{stage:>4}:", body if isinstance(body, dict) else [note["title"] for note in body])
@@ -688,41 +709,38 @@ for stage in ("dev", "test"):
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Here there is no VPC and no load balancer. The course's local gateway lets a loopback server **stand in** for
 # the load balancer's targets: `lab_support.embedded.apigateway.register_private_backend(alb_arn, url)`. The API
-# side is what you would write on AWS. On a real account this cell creates nothing: a load balancer is billed for
-# every hour it exists, plus its capacity units
+# side is what you would write on AWS. On a real account this cell and the next skip, saying why: a load balancer
+# is billed for every hour it exists, plus its capacity units
 # ([Elastic Load Balancing pricing](https://aws.amazon.com/elasticloadbalancing/pricing/)).
 
 # %% slideshow={"slide_type": "-"}
 v2 = aws.client("apigatewayv2")
-alb_arn = f"arn:aws:elasticloadbalancing:{aws.region}:{aws.account_id}:loadbalancer/app/nb05-inventory/1234567891011"
-if aws.backend == "aws":
-    print("Real account: no VPC link created. It needs your VPC's subnets and security groups and a load balancer,\n"
-          "which is billed per hour while it exists: v2.create_vpc_link(Name=..., SubnetIds=[...], SecurityGroupIds=[...]).")
-else:
-    from lab_support.embedded.apigateway import register_private_backend
+lab.skip_on_aws("a VPC link needs your VPC's subnets and a load balancer, billed every hour it exists (≈ $0.0225/h)")
+from lab_support.embedded.apigateway import register_private_backend
 
-    link = next((v for v in v2.get_vpc_links()["Items"] if v["Name"] == "nb05-inventory-link"), None)
-    if link is None:
-        link = v2.create_vpc_link(Name="nb05-inventory-link", SubnetIds=["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
-                                  SecurityGroupIds=["sg-0c1d2e3f"], Tags=aws.tags)
-        aws.track("VPC link nb05-inventory-link", lambda link_id=link["VpcLinkId"]: v2.delete_vpc_link(VpcLinkId=link_id))
-    register_private_backend(alb_arn, INVENTORY_URL)  # the local stand-in for the ALB's targets
-    print("VPC link", link["Name"], "| subnets:", link["SubnetIds"])
+alb_arn = f"arn:aws:elasticloadbalancing:{aws.region}:{aws.account_id}:loadbalancer/app/nb05-inventory/1234567891011"
+link = next((v for v in v2.get_vpc_links()["Items"] if v["Name"] == "nb05-inventory-link"), None)
+if link is None:
+    link = v2.create_vpc_link(Name="nb05-inventory-link", SubnetIds=["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+                              SecurityGroupIds=["sg-0c1d2e3f"], Tags=aws.tags)
+    aws.track("VPC link nb05-inventory-link", lambda link_id=link["VpcLinkId"]: v2.delete_vpc_link(VpcLinkId=link_id))
+register_private_backend(alb_arn, INVENTORY_URL)  # the local stand-in for the ALB's targets
+print("VPC link", link["Name"], "| subnets:", link["SubnetIds"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The private integration: the link's id, the load balancer it should use, and a URI whose host is sent as the
 # `Host` header (it need not resolve publicly):
 
 # %% slideshow={"slide_type": "-"}
-if aws.backend != "aws":
-    private = resource(api_id, "/inventory")
-    clear_method(api_id, private, "GET")  # a re-run starts this method over
-    apig.put_method(restApiId=api_id, resourceId=private, httpMethod="GET", authorizationType="NONE")
-    apig.put_integration(restApiId=api_id, resourceId=private, httpMethod="GET", type="HTTP_PROXY",
-                         integrationHttpMethod="GET", uri="http://inventory.internal.example/items",
-                         connectionType="VPC_LINK", connectionId=link["VpcLinkId"], integrationTarget=alb_arn)
-    apig.create_deployment(restApiId=api_id, stageName="dev")
-    r = lab.send("GET", aws.stage_url(api_id, "dev", "inventory"))
+lab.skip_on_aws("it uses the VPC link of the cell above")
+private = resource(api_id, "/inventory")
+clear_method(api_id, private, "GET")  # a re-run starts this method over
+apig.put_method(restApiId=api_id, resourceId=private, httpMethod="GET", authorizationType="NONE")
+apig.put_integration(restApiId=api_id, resourceId=private, httpMethod="GET", type="HTTP_PROXY",
+                     integrationHttpMethod="GET", uri="http://inventory.internal.example/items",
+                     connectionType="VPC_LINK", connectionId=link["VpcLinkId"], integrationTarget=alb_arn)
+apig.create_deployment(restApiId=api_id, stageName="dev")
+r = lab.send("GET", aws.stage_url(api_id, "dev", "inventory"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** `connectionId` may also be a stage variable (`${stageVariables.vpcLinkId}`), so dev and prod
