@@ -30,7 +30,7 @@ Public API (each documented where it is defined):
   :func:`notes_collection`, :func:`write_collection`
 * teaching: :func:`check` and :func:`hint` (exercise self-checks, hints one at a time), the
   ``%%lambda_handler`` cell magic and :func:`handler_code` (handlers in highlighted cells),
-  :func:`use_course_style` (figures), :func:`check_environment`
+  :func:`use_course_style` (figures), :func:`check_environment`, :func:`data_file` (the course's ``data/``)
 
 The package has four layers (docs/SEAMS.md draws them):
 
@@ -80,6 +80,7 @@ from lab_support.core.session import (
 )
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, RUN_TAG_KEY, tag_list, tags
 from lab_support.course import api_builders, endpoint_types, lambda_output, observability, openapi, postman, resources
+from lab_support.course.datafiles import data_file
 from lab_support.course.envcheck import check_environment
 from lab_support.course.figures import use_course_style
 from lab_support.course.functions import create_function, lambda_zip
@@ -148,6 +149,7 @@ __all__ = [
     "create_function",
     "curl_line",
     "current",
+    "data_file",
     "endpoint_types",
     "event_sources",
     "explain",

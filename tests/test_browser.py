@@ -109,10 +109,11 @@ def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) 
         timeout=60_000,
     )
     _assert_opened_unmodified(page, name)
-    if but_cleanup:  # the last cell stops the local services: leave them running to click on
+    if but_cleanup:  # the last code cell (clean-up) stops the local services: leave them running to click on
         page.evaluate(
             "() => { const w = window.jupyterapp.shell.currentWidget;"
-            " w.content.activeCellIndex = w.content.widgets.length - 1;"
+            " const code = w.content.widgets.map((c, i) => [c, i]).filter(([c]) => c.model.type === 'code');"
+            " w.content.activeCellIndex = code[code.length - 1][1];"
             " return window.jupyterapp.commands.execute('notebook:run-all-above'); }"
         )
     else:
@@ -125,7 +126,7 @@ def _open_and_run_all(page, base: str, name: str, *, but_cleanup: bool = False) 
         " const k = w.sessionContext.session && w.sessionContext.session.kernel;"
         " return cells.every(c => c.model.executionCount) && k && k.status === 'idle'; }",
         arg=but_cleanup,
-        timeout=120_000,
+        timeout=240_000,  # the capstone makes a few hundred requests; two busy cores take their time
     )
 
 

@@ -190,6 +190,20 @@ def test_handler_output_and_masked(aws: lab.Session) -> None:
         "Records": [{"id": "…", "s3": {"sequencer": "…", "key": "k"}}], "id": "…"}
 
 
+def test_handler_output_leaves_out_a_cold_starts_service_lines(aws: lab.Session) -> None:
+    """On AWS a cold start logs INIT_START before START (and INIT_REPORT when init fails): not the handler's output."""
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/t-cold")
+    logs.create_log_stream(logGroupName="/aws/lambda/t-cold", logStreamName="s")
+    since = now_ms()
+    lines = ["INIT_START Runtime Version: python:3.12.v40\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:x\n",
+             "START RequestId: r Version: $LATEST\n", "hello\n", "END RequestId: r\n",
+             "REPORT RequestId: r\tDuration: 1.00 ms\n", "INIT_REPORT Init Duration: 3000.00 ms\tPhase: init\n"]
+    logs.put_log_events(logGroupName="/aws/lambda/t-cold", logStreamName="s",
+                        logEvents=[{"timestamp": since + i, "message": m} for i, m in enumerate(lines)])
+    assert handler_output("t-cold", since) == ["hello"]
+
+
 # -- real-account mode: lab.cleanup() finds everything by the course tag, in dependency order ---------------------
 
 
@@ -250,3 +264,10 @@ def test_aws_cleanup_removes_a_crashed_runs_resources_in_order_and_is_idempotent
                              "no resource tagged course=apigw-lambda-lab is left.")
             assert aws.leftovers(quiet=True) == []
             assert [u.rsplit("/", 1)[-1] for u in aws.client("sqs").list_queues()["QueueUrls"]] == ["not-the-courses"]
+
+
+def test_data_files_are_found_wherever_the_notebook_runs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    assert lab.data_file("bookstore.openapi.json").read_text().startswith("{")
+    with pytest.raises(lab.LabError, match="There is no data file 'nope.json'"):
+        lab.data_file("nope.json")

@@ -230,9 +230,8 @@ print(gatekeeper["FunctionName"], "ready")
 
 # %% slideshow={"slide_type": "-"}
 import json
-from pathlib import Path
 
-definition = Path("../data/bookstore.openapi.json").read_text()
+definition = lab.data_file("bookstore.openapi.json").read_text()
 for placeholder, value in {"{{REGION}}": aws.region, "{{BOOKS_FUNCTION_ARN}}": books["FunctionArn"],
                            "{{GATEKEEPER_FUNCTION_ARN}}": gatekeeper["FunctionArn"]}.items():
     definition = definition.replace(placeholder, value)
