@@ -269,5 +269,5 @@ def test_aws_cleanup_removes_a_crashed_runs_resources_in_order_and_is_idempotent
 def test_data_files_are_found_wherever_the_notebook_runs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     assert lab.data_file("bookstore.openapi.json").read_text().startswith("{")
-    with pytest.raises(lab.LabError, match="There is no data file 'nope.json'"):
+    with pytest.raises(lab.LabError, match=r"There is no data file 'nope\.json'"):
         lab.data_file("nope.json")
