@@ -134,9 +134,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# The lines the Lambda service writes around every invocation
-# (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
-_SERVICE_LINES = ("START RequestId", "END RequestId", "REPORT RequestId")
+# The lines the Lambda service writes around every invocation, and on AWS around a cold start (INIT_START;
+# INIT_REPORT when the init phase fails) (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
+_SERVICE_LINES = ("START RequestId", "END RequestId", "REPORT RequestId", "INIT_START", "INIT_REPORT")
 
 
 def handler_output(

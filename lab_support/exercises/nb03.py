@@ -17,12 +17,14 @@ real account too.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from lab_support.core.idle import wait_idle
+from lab_support.core.retry import StillWaiting, retrying, until
 from lab_support.core.session import current
 from lab_support.course.functions import create_function
 from lab_support.course.lambda_output import handler_output, now_ms
@@ -66,13 +68,12 @@ def handler(event, context):
 '''
 
 
-def _wait_for_queue_work(seconds_on_aws: float) -> None:
-    """Let the mapping finish: on the embedded backend until nothing is pending; on AWS, wall-clock time."""
-    session = current()
-    if session.backend == "moto":
-        wait_idle(60)
-    else:
-        time.sleep(seconds_on_aws)
+def _wait_for_queue_work(done: Callable[[], Any], what: str, seconds_on_aws: float) -> None:
+    """Let the mapping finish: on the embedded backend until nothing is pending; on AWS until ``done()`` holds, for
+    at most about ``seconds_on_aws`` (one ``⏳ waiting for AWS`` line). The check then reports what it saw."""
+    wait_idle(60)  # returns at once on AWS, where nothing local is pending
+    with contextlib.suppress(StillWaiting):
+        until(done, what=what, max_wait=seconds_on_aws)
 
 
 def _dead_letters(dlq_url: str) -> list[str]:
@@ -93,7 +94,10 @@ def _mapping(function_name: str, queue_arn: str, **settings: Any) -> dict[str, A
     """A fresh event source mapping from ``queue_arn`` to ``function_name``, tracked for the clean-up."""
     lam = current().client("lambda")
     clear_mappings(function_name)
-    created = lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name, **settings)
+    created = retrying(lambda: lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name,
+                                                               **settings),
+                       retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException),
+                       what="the execution role's SQS permissions")
     track_mapping(created, f"{queue_arn.split(':')[-1]} -> {function_name}")
     return dict(created)
 
@@ -113,11 +117,13 @@ def _receives_before_dead_letter() -> tuple[int, bool]:
     since = now_ms()
     body = f"message {uuid.uuid4().hex[:8]}"
     current().client("sqs").send_message(QueueUrl=url, MessageBody=body)
-    _wait_for_queue_work(30 * (PREDICT_MAX_RECEIVES + 2))
+    dead: list[str] = []
+    _wait_for_queue_work(lambda: dead.extend(_dead_letters(dlq_url)) or body in dead,
+                         f"the message to reach {PREDICT_DLQ} (a few minutes on AWS)", 30 * (PREDICT_MAX_RECEIVES + 2))
     receives = [line for line in handler_output(PREDICT_FUNCTION, since, count=PREDICT_MAX_RECEIVES, timeout=10)
                 if line.startswith(f"received {body}")]
     clear_mappings(PREDICT_FUNCTION)
-    return len(receives), body in _dead_letters(dlq_url)
+    return len(receives), body in dead + _dead_letters(dlq_url)
 
 
 @exercise(
@@ -193,11 +199,14 @@ def _batch_item_failures() -> Any:
     since = now_ms()
     sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": json.dumps(order)}
                                                   for n, order in enumerate(orders)])
-    _wait_for_queue_work(30 * (PAYMENTS_MAX_RECEIVES + 2))
+    bodies: list[str] = []
+    _wait_for_queue_work(lambda: bodies.extend(_dead_letters(dlq_url)) or bad in "".join(bodies),
+                         f"the bad order to reach {PAYMENTS_DLQ} (about 2 minutes on AWS)",
+                         30 * (PAYMENTS_MAX_RECEIVES + 2))
     printed = handler_output(PAYMENTS_FUNCTION, since, count=2, timeout=10)
     charged = {order["id"]: sum(1 for line in printed if line.startswith(f"{CHARGED} {order['id']}"))
                for order in orders}
-    dead = [json.loads(body).get("id") for body in _dead_letters(dlq_url)]
+    dead = [json.loads(body).get("id") for body in bodies + _dead_letters(dlq_url)]
     good = [order["id"] for order in orders if order["id"] != bad]
     if not any(charged.values()):
         return (f"no '{CHARGED} …' line in the function's log: deploy your handler (run the cell with "
@@ -266,7 +275,8 @@ def _visibility_timeout() -> Any:
     since = now_ms()
     order = uuid.uuid4().hex[:8]
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": order}))
-    _wait_for_queue_work(10)
+    _wait_for_queue_work(lambda: any(order in line for line in handler_output(SHIPPING_FUNCTION, since)),
+                         "the test order to be processed", 60)
     printed = [line for line in handler_output(SHIPPING_FUNCTION, since, count=1, timeout=10) if order in line]
     if len(printed) != 1:
         return f"a test order was processed {len(printed)} times, not once"

@@ -25,6 +25,13 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the billable
+# resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("03")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 30 s). Handlers really run in worker processes;
 # S3, SQS and Kinesis are moto, and the Lambda service's pollers and asynchronous queue are `lab_support`'s.
@@ -131,7 +138,7 @@ def handler(event, context):
 # notification and no permission.
 
 # %% slideshow={"slide_type": "-"}
-BUCKET = bucket(f"nb03-uploads-{aws.account_id}")  # bucket names are global on AWS: the account id keeps it ours
+BUCKET = bucket(aws.unique_name("nb03-uploads"))  # bucket names are global on AWS: the suffix keeps it ours
 on_upload = lab.create_function("nb03-on-upload", on_upload_code)
 s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})  # start from none
 try:
@@ -179,14 +186,14 @@ for config in s3.get_bucket_notification_configuration(Bucket=BUCKET)["LambdaFun
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Upload, and read what the function received
 #
-# `PutObject` returns at once; the function runs a moment later, so we wait (`lab.wait_idle()`: until the local
-# Lambda has nothing pending), then read the log. `lab.show(value)` prints a long value's first 15 lines.
+# `PutObject` returns at once; the function runs a moment later, so we wait (`lab.wait_idle()` for the local
+# Lambda, `lab.until` for AWS's log), then read the log. `lab.show(value)` prints a long value's first 15 lines.
 
 # %% slideshow={"slide_type": "-"}
 since = now_ms()
 s3.put_object(Bucket=BUCKET, Key="photos/my cat.jpg", Body=b"meow")
 lab.wait_idle()
-
+lab.until(lambda: len(handler_output("nb03-on-upload", since)) >= 2, what="S3 to invoke nb03-on-upload")
 printed = handler_output("nb03-on-upload", since)
 event = json.loads(printed[0])
 lab.show(event)
@@ -240,6 +247,7 @@ since = now_ms()
 for key in ["photos/dog.jpg", "photos/dog.png", "docs/dog.jpg", "photos/2024/party.jpg"]:
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"...")
 lab.wait_idle()
+lab.until(lambda: len(handler_output("nb03-on-upload", since)) >= 4, what="S3 to invoke nb03-on-upload twice")
 received = sorted(line for line in handler_output("nb03-on-upload", since) if line.startswith("new object"))
 print("\n".join(received))
 
@@ -290,10 +298,16 @@ response = lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", 
 print(f"StatusCode: {response['StatusCode']} (queued; the caller does not learn about the error)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Wait, then read the log, and Lambda's own notes on when it scheduled the retries:
+# Wait (on AWS really about 3 minutes), then read the log, and the local Lambda's own notes on when it scheduled
+# the retries (AWS does not show those):
 
 # %% slideshow={"slide_type": "-"}
+def attempts():
+    return [line for line in handler_output("nb03-always-fails", since) if line.startswith("attempt")]
+
+
 lab.wait_idle()
+lab.until(lambda: len(attempts()) == 3, what="Lambda's three attempts (about 3 minutes on AWS)", max_wait=300)
 for line in handler_output("nb03-always-fails", since):
     print(line)
 for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fails")[-2:]:
@@ -319,23 +333,23 @@ iam.put_role_policy(RoleName="nb03-async-role", PolicyName="send-failures", Poli
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": failed_arn}]}))
 
-lam.put_function_event_invoke_config(
-    FunctionName="nb03-always-fails",
-    MaximumRetryAttempts=0,
+lab.retrying(lambda: lam.put_function_event_invoke_config(  # on AWS the new policy takes a moment to apply
+    FunctionName="nb03-always-fails", MaximumRetryAttempts=0,
     DestinationConfig={"OnFailure": {"Destination": failed_arn}},
-)
+), retry_on=lambda err: "permission" in str(err), what="the role's new permission")
 since = now_ms()
 lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 43}))
 lab.wait_idle()
-attempts = [line for line in handler_output("nb03-always-fails", since) if line.startswith("attempt")]
-print(len(attempts), "attempt (MaximumRetryAttempts=0)")
+lab.until(attempts, what="the one attempt")
+print(len(attempts()), "attempt (MaximumRetryAttempts=0)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The invocation record in the destination queue (its first lines; `full=True` shows the stack trace too):
 
 # %% slideshow={"slide_type": "-"}
-message = sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=1)["Messages"][0]
-lab.show(json.loads(message["Body"]))
+messages = lab.until(lambda: sqs.receive_message(QueueUrl=failed_url, WaitTimeSeconds=1).get("Messages"),
+                     what="the invocation record in nb03-failed-events")
+lab.show(json.loads(messages[0]["Body"]))
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # `requestPayload` is the original event, `condition` says why Lambda gave up (`RetriesExhausted` or
@@ -405,14 +419,23 @@ except lam.exceptions.InvalidParameterValueException as err:
 
 # %% slideshow={"slide_type": "-"}
 execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
-mapping = lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
-                                          BatchSize=10)
+since = now_ms()
+mapping = lab.retrying(  # on AWS the role's new policy takes a few seconds to be seen
+    lambda: lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
+                                            BatchSize=10),
+    retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException),
+    what="the role's new SQS permissions")
 track_mapping(mapping, "nb03-orders -> nb03-order-worker")
 print({k: mapping[k] for k in ("State", "BatchSize", "EventSourceArn")})
 
 # %% slideshow={"slide_type": "fragment"}
-since = now_ms()
+def orders_done():  # all five orders in the log (on AWS perhaps in more than one batch), none left
+    printed = handler_output("nb03-order-worker", since)
+    return sum(line.count("'order ") for line in printed) == 5 and queue_depth(orders_url) == 0
+
+
 lab.wait_idle()
+lab.until(orders_done, what="the mapping to deliver the five orders")
 print("\n".join(handler_output("nb03-order-worker", since)))
 print("messages left in the queue:", queue_depth(orders_url))
 
@@ -435,11 +458,10 @@ print("messages left in the queue:", queue_depth(orders_url))
 # One experiment, three queues, each with its own function (the same worker code) and mapping:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("the experiment reads the local poller's record of its batches (lab.event_sources.timeline), "
+                "which AWS does not keep, and runs on the fast clock; on AWS it takes minutes")
 SETTINGS = {  # queue and function name: (BatchSize, MaximumBatchingWindowInSeconds)
-    "nb03-batch-size-1": (1, 0),
-    "nb03-batch-size-10": (10, 0),
-    "nb03-batch-window-20s": (10, 20),
-}
+    "nb03-batch-size-1": (1, 0), "nb03-batch-size-10": (10, 0), "nb03-batch-window-20s": (10, 20)}
 queues = {}
 for name, (size, window) in SETTINGS.items():
     url, arn = queue(name)
@@ -455,6 +477,7 @@ for name, (size, window) in SETTINGS.items():
 # A producer sends a burst of 10 messages, then one message every 6 s (AWS time), to all three queues at once:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("part of the batching experiment, skipped above")
 start = time.time()
 sent = [start] * 10  # when each message was sent (the same moment for all three queues)
 for url, _ in queues.values():  # a burst of 10
@@ -469,6 +492,7 @@ batches = {name: [b for b in lab.event_sources.timeline("sqs.batch", arn) if b["
            for name, (_, arn) in queues.items()}
 
 # %% slideshow={"slide_type": "fragment"}
+lab.skip_on_aws("part of the batching experiment, skipped above")
 for name, (size, window) in SETTINGS.items():
     processed = sorted(m for b in batches[name] for m in b["ids"])
     print(f"{name:22} BatchSize={size:<3} window={window:>2} s: {len(processed)} of {len(sent)} processed, "
@@ -476,8 +500,8 @@ for name, (size, window) in SETTINGS.items():
           f"none above BatchSize: {max(b['size'] for b in batches[name]) <= size}")
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws("part of the batching experiment, skipped above")
 import matplotlib.pyplot as plt
-
 fig, axes = plt.subplots(len(SETTINGS), 1, sharex=True, figsize=(11, 7.5))
 for ax, (name, (size, window)) in zip(axes, SETTINGS.items(), strict=True):
     ax.bar([(b["start"] - start) * lab.time_scale for b in batches[name]], [b["size"] for b in batches[name]],
@@ -569,10 +593,16 @@ print("messages waiting:", queue_depth(jobs_url))
 # Enable the mapping, and watch the batch come back every visibility timeout (30 s on AWS, 0.5 s here):
 
 # %% slideshow={"slide_type": "-"}
+def receives():  # what the function printed for each message it received
+    return [line for line in handler_output("nb03-job-worker", since) if ": receive #" in line]
+
+
 since = now_ms()
 lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
 lab.wait_idle()
-print("\n".join(line for line in handler_output("nb03-job-worker", since) if not line.startswith("[ERROR]")))
+lab.until(lambda: len(receives()) == 6 and queue_depth(jobs_url) == 0, what="three receives (about 2 min on AWS)",
+          max_wait=240)
+print("\n".join(receives()))
 print("left in nb03-jobs:", queue_depth(jobs_url))
 dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
 print("in nb03-jobs-dlq:", sorted(m["Body"] for m in dead))
@@ -717,11 +747,12 @@ stream_role = execution_role("nb03-stream-reader",
 for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
     lab.create_function(name, clicks_code, role=stream_role)
     clear_mappings(name)
-    m = lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position,
-                                        BatchSize=100)
+    m = lab.retrying(lambda: lam.create_event_source_mapping(  # on AWS a new role takes a moment to be seen
+        EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position, BatchSize=100),
+        retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException), what="the new role")
     track_mapping(m, f"{STREAM} -> {name}")
-    while lam.get_event_source_mapping(UUID=m["UUID"])["State"] != "Enabled":  # on AWS: Creating, then Enabled
-        time.sleep(1)
+    lab.until(lambda: lam.get_event_source_mapping(UUID=m["UUID"])["State"] == "Enabled",  # on AWS: Creating first
+              what=f"the mapping to {name} to be Enabled")
 print("two mappings on", STREAM)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -731,16 +762,27 @@ print("two mappings on", STREAM)
 for i in range(3):
     for user in ["alice", "bob", "carol"]:
         kinesis.put_record(StreamName=STREAM, PartitionKey=user, Data=f"{user} new {i}".encode())
-lab.wait_idle()
 
-for name in ["nb03-clicks-from-start", "nb03-clicks-from-now"]:
-    per_shard = {}
+
+def per_shard(name):  # {shard: the records the function got from it, in order}
+    received = {}
     for line in handler_output(name, stream_since):
         shard, data = line.split(" ", 1)
-        per_shard.setdefault(shard, []).extend(json.loads(data))
+        received.setdefault(shard, []).extend(json.loads(data))
+    return received
+
+
+def counts():
+    return [sum(map(len, per_shard(name).values())) for name in ("nb03-clicks-from-start", "nb03-clicks-from-now")]
+
+
+# %% slideshow={"slide_type": "fragment"}
+lab.wait_idle()
+lab.until(lambda: counts() == [13, 9], what="both functions to get their records (4 + 9, and 9)")
+for name in ["nb03-clicks-from-start", "nb03-clicks-from-now"]:
     print(name)
-    for shard in sorted(per_shard):
-        print(f"  {shard}: {', '.join(per_shard[shard])}")
+    for shard, records in sorted(per_shard(name).items()):
+        print(f"  {shard}: {', '.join(records)}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # - Within a shard the order is the order of `put_record`: `alice` always before `alice`'s later clicks. Across
