@@ -11,7 +11,7 @@ from gateway_support import REGION
 
 import lab_support as lab
 from lab_support.core import clock
-from lab_support.course.throttling import offered_vs_served
+from lab_support.course.throttling import get_with_key, offered_vs_served
 
 
 def _api(aws: lab.Session, *, key_required: bool = True, **api_kwargs: Any) -> tuple[Any, str, str]:
@@ -141,3 +141,37 @@ def test_quota_per_day_and_get_usage(aws: lab.Session) -> None:
 def test_offered_vs_served_per_second() -> None:
     rows = offered_vs_served([(0.1, 200), (0.5, 429), (0.9, 200), (1.2, 200), (2.7, 429)])
     assert rows == [(0, 3, 2), (1, 1, 1), (2, 1, 0)]
+
+
+def test_get_with_key_asks_again_while_a_new_key_is_refused_on_aws_only(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lab_support.core import retry
+    from lab_support.course import throttling
+
+    answers: list[int] = []
+
+    def fake_get(url: str, headers: dict[str, str], timeout: float) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 403 if len(answers) < 2 else 429
+        answers.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(throttling.requests, "get", fake_get)
+    monkeypatch.setattr(retry, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(retry, "_PATIENT", False)  # the embedded backend: one request, its 403 returned
+    assert get_with_key("http://x/items", "k").status_code == 403 and answers == [403]
+    monkeypatch.setattr(retry, "_PATIENT", True)  # a real account: again while 403, then whatever comes
+    assert get_with_key("http://x/items", "k").status_code == 429 and answers == [403, 403, 429]
+    assert capsys.readouterr().out.count("waiting for AWS: the new API key to be accepted") == 1
+
+
+def test_check_06_2_says_on_a_real_account_that_it_needs_the_course_clock(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lab_support.core.session import Session
+    from lab_support.exercises import nb06
+
+    fake = Session("aws", "eu-west-1", "111122223333", caller_arn="arn:aws:sts::111122223333:assumed-role/S/a",
+                   run_id="a1b2c3")
+    monkeypatch.setattr(nb06, "current", lambda: fake)
+    monkeypatch.setattr(nb06, "run_burst_sequence", lambda: pytest.fail("no requests on a real account"))
+    verdict = nb06._predict_burst(prediction=[200] * nb06.REQUESTS)
+    assert isinstance(verdict, nb06.Outcome) and not verdict.solved
+    assert "course clock" in verdict.message and "unset LAB_BACKEND" in verdict.message

@@ -7,7 +7,8 @@ back in its starting state. The checks send real requests through the deployed s
 * 06.1 (write): a Lambda TOKEN authorizer, ``nb06-ex-authorizer``, that lets token ``reader`` only ``GET`` and
   token ``admin`` everything.
 * 06.2 (predict, then run): a usage plan with rate 1 and burst 2; the student predicts the status codes of a
-  sequence of requests (one without a key: 403 or 429?); the check sends them, compares and explains.
+  sequence of requests (one without a key: 403 or 429?); the check sends them, compares and explains. Its waits
+  are on the course clock, so on a real account it says so and sends nothing.
 * 06.3 (diagnose): REST API ``nb06-ex-cors``, ``POST /orders`` a Lambda proxy integration to ``nb06-ex-orders``
   whose 400 answers forget ``Access-Control-Allow-Origin``; the student finds it and fixes the handler.
 """
@@ -29,7 +30,7 @@ from lab_support.course.api_builders import (
     rest_api,
 )
 from lab_support.course.functions import create_function
-from lab_support.exercises.registry import Verdict, compare_prediction, exercise
+from lab_support.exercises.registry import Outcome, Verdict, compare_prediction, exercise
 
 __all__ = [
     "BURST_SEQUENCE",
@@ -238,6 +239,11 @@ def _predict_burst(prediction: Any = ...) -> Verdict:
         return f"the prediction should be a list of {REQUESTS} status codes, each 200, 403 or 429"
     if prediction is ... or prediction is None:
         return compare_prediction(prediction, None, "")
+    if current().backend == "aws":
+        return Outcome(False, "This check waits 1 s and 10 s on the course clock, which moves only this kernel, and "
+                              "AWS applies usage-plan throttling on a best-effort basis, so on a real account the "
+                              "sequence would not show the token bucket. Run it on the embedded backend (unset "
+                              "LAB_BACKEND); your prediction is kept in the variable prediction.")
     try:
         actual = run_burst_sequence()
     except LookupError as err:

@@ -1,10 +1,10 @@
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Securing an API
 #
-# An API on the internet is called by anyone who finds its URL. This notebook puts API Gateway's doors in front
-# of one, in the order a request meets them, and knocks on each: IAM, Cognito, Lambda authorizers, API keys and
-# usage plans, a resource policy and AWS WAF. It ends with CORS, the reason many browser calls "fail" behind a
-# working API.
+# An API on the internet is called by anyone who finds its URL. This notebook puts API Gateway's doors
+# in front of one, in the order a request meets them, and knocks on each: IAM, Cognito, Lambda
+# authorizers, API keys and usage plans, a resource policy and AWS WAF. It ends with CORS, the reason
+# many browser calls "fail" behind a working API.
 #
 # **Learning objectives**
 # - name the layers that decide who may call a REST API, in order, and how each one refuses
@@ -28,11 +28,19 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "-"}
+# Before a notebook creates anything, it says what that costs: on a real account `lab.costs` lists the
+# billable resources with their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "-"}
+lab.costs("06")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 30 s). Everything is created with plain boto3, so the
-# cells run on a real account too (`LAB_BACKEND=aws`), where a few outputs differ: tokens and keys are new, the
-# WAF rate window is real minutes, and the authorizer-cache and throttling cells use `clock.advance`, which only
-# moves the local course clock (on AWS, wait instead). Stored outputs show the real API ids and ports of the run
+# cells run on a real account too (`LAB_BACKEND=aws`), where a few outputs differ (tokens and keys are new) and a
+# few cells skip with one line saying why: those that move the course clock with `clock.advance` (the authorizer
+# cache after 61 s, the throttling experiment and its figure; it moves only this kernel's clock, not AWS's) and
+# the AWS WAF cells (a web ACL is never free). Check 06.2 says the same. Stored outputs show the real API ids and ports of the run
 # that built them (nbval masks them when it compares).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -202,6 +210,7 @@ invoke_policy = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": "execute-api:Invoke",
     "Resource": f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{iam_api}/dev/GET/items"}]}
 execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"], inline={"invoke-nb06-iam": invoke_policy})
+lab.until(lambda: call_from_lambda(iam_url)["status"] == 200, what="the new policy to take effect (IAM)")
 answer = call_from_lambda(iam_url)
 print(answer["status"], json.loads(answer["body"])["userArn"])
 
@@ -397,7 +406,8 @@ print({k: seen[k] for k in ("principalId", "plan")}, "| context values are strin
 # Calling a function for every request costs time and money, so API Gateway caches an authorizer's policy per
 # token for `authorizerResultTtlInSeconds` (default 300, at most 3600; 0 turns caching off). The `calls` the
 # function passes on shows whether it ran. Waiting a minute in class is no fun, so `clock.advance(seconds)`
-# moves the course clock forward (caches expire, buckets refill); on a real account you would wait.
+# moves the course clock forward (caches expire, buckets refill); on a real account you would wait (the cells
+# that advance it skip there).
 
 # %% slideshow={"slide_type": "-"}
 apig.update_authorizer(restApiId=lambda_api, authorizerId=token_authorizer["id"], patchOperations=[
@@ -411,6 +421,9 @@ def calls_seen(token="alice"):
 
 first = calls_seen()
 print("three requests:", [calls_seen() - first for _ in range(3)], "new invocations (0: served from the cache)")
+
+# %% slideshow={"slide_type": "fragment"}
+lab.skip_on_aws("on AWS the cache lasts 60 real seconds: clock.advance moves only this kernel's course clock")
 clock.advance(61)
 print("61 s later:", calls_seen() - first, "new invocation")
 
@@ -587,8 +600,10 @@ def key_in_plan(name, **plan_settings):
     return key["value"]
 
 # %% slideshow={"slide_type": "-"}
+from lab_support.course.throttling import get_with_key, offered_vs_served, plot_offered_vs_served
+
 bronze_key = key_in_plan("nb06-bronze", throttle={"rateLimit": 2.0, "burstLimit": 4})
-r = requests.get(plans_url, headers={"x-api-key": bronze_key}, timeout=30)
+r = get_with_key(plans_url, bronze_key)  # on AWS a new key can take a few seconds to be accepted: 403 until then
 print(r.status_code, r.text)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -600,8 +615,7 @@ print(r.status_code, r.text)
 # A client tries 6 requests a second for 4 seconds, 1 a second for 2 seconds, then 6 a second again:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.throttling import offered_vs_served, plot_offered_vs_served
-
+lab.skip_on_aws("the experiment paces its requests with clock.advance, which moves only this kernel's clock")
 clock.advance(10)  # start from a full bucket (a re-run, too)
 samples = []  # (second, status) of every request
 for second, n in enumerate([6, 6, 6, 6, 1, 1, 6, 6, 6, 6]):  # requests offered in each second
@@ -623,6 +637,7 @@ print("429 body:", next(r.text for r in again if r.status_code == 429))
 # %% slideshow={"slide_type": "-"}
 import matplotlib.pyplot as plt
 
+lab.skip_on_aws("it plots the experiment of the cell above")
 ax = plot_offered_vs_served(samples, title="Usage plan nb06-bronze: rate 2/s, burst 4")
 ax.axhline(2, linestyle=":", color="grey")
 ax.set_ylim(0, 7)
@@ -643,7 +658,7 @@ import datetime as dt
 
 trial_key = key_in_plan("nb06-trial", quota={"limit": 3, "period": "DAY"})
 for _ in range(4):
-    r = requests.get(plans_url, headers={"x-api-key": trial_key}, timeout=30)
+    r = get_with_key(plans_url, trial_key)
     print(r.status_code, r.text)
 today = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date().isoformat()
 trial = next(p for p in apig.get_usage_plans()["items"] if p["name"] == "nb06-trial")
@@ -725,9 +740,14 @@ r = lab.send("GET", aws.stage_url(waf_api, "dev", "admin"))
 # ```
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The IP set and the rules, found or created by name:
+# A web ACL is never free: on a real account `lab.cost_notice` says what it would cost, and the WAF cells below
+# skip, each with one line. The IP set and the rules, found or created by name:
 
 # %% slideshow={"slide_type": "-"}
+lab.cost_notice(["waf"], title="What the web ACL below would cost")
+
+# %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 wafv2 = aws.client("wafv2")
 ip_set = next((s for s in wafv2.list_ip_sets(Scope="REGIONAL")["IPSets"] if s["Name"] == "nb06-blocked-ips"), None)
 if ip_set is None:  # 192.0.2.0/24 is a documentation range (RFC 5737): nobody here comes from it
@@ -744,6 +764,7 @@ def rule(name, priority, statement):
             "VisibilityConfig": {**visible, "MetricName": name}}
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 rules = [
     rule("blocked-ips", 0, {"IPSetReferenceStatement": {"ARN": ip_set["ARN"]}}),
     rule("bad-agents", 1, {"ByteMatchStatement": {
@@ -759,6 +780,7 @@ if acl is None:
               LockToken=wafv2.get_web_acl(Name=a["Name"], Scope="REGIONAL", Id=a["Id"])["LockToken"]), once=True)
 
 # %% slideshow={"slide_type": "fragment"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 stage_arn = f"arn:aws:apigateway:{aws.region}::/restapis/{waf_api}/stages/dev"
 wafv2.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=stage_arn)
 aws.track("web ACL association", lambda: wafv2.disassociate_web_acl(ResourceArn=stage_arn), once=True)
@@ -771,6 +793,7 @@ print("rules:", [(r["Priority"], r["Name"]) for r in wafv2.get_web_acl_for_resou
 # ([Rate-based rule statement](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html)).
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 clock.advance(120)  # a fresh rate window (a re-run, too)
 for agent in ("Mozilla/5.0", "BadBot/2.1"):
     r = requests.get(waf_url, headers={"User-Agent": agent}, timeout=30)
@@ -788,6 +811,7 @@ print("12 quick requests:", statuses)
 # course's random source is seeded so the stored output stays the same).
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 cw = aws.client("cloudwatch")
 now = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC)
 window = {"StartTime": now - dt.timedelta(minutes=3), "EndTime": now + dt.timedelta(minutes=1)}
@@ -799,6 +823,7 @@ for metric, rule_name in (("AllowedRequests", "ALL"), ("BlockedRequests", "bad-a
     print(f"{metric:16} {rule_name:10} {sum(p['Sum'] for p in points):g}")
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws("a WAF web ACL is never free (the cost notice above)")
 clock.seed(0)
 sampled = wafv2.get_sampled_requests(WebAclArn=acl["ARN"], RuleMetricName="bad-agents", Scope="REGIONAL",
                                      TimeWindow=window, MaxItems=10)
