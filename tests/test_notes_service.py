@@ -197,30 +197,27 @@ def test_session_reset_and_stop_reach_the_service() -> None:
         lab.stop_notes_service()
 
 
-def test_exercise_01_1_looks_at_state_and_method() -> None:
+def test_exercise_01_1_looks_at_state() -> None:
     lab.stop_notes_service()
     assert "not running" in repr(lab.check("01.1"))
     service = lab.start_notes_service()
     try:
-        u = service.url
-        assert 'no note titled "buy milk"' in repr(lab.check("01.1"))
-        note = requests.post(f"{u}/notes", json={"title": "buy milk"}).json()
-        assert "not done yet" in repr(lab.check("01.1"))
-        requests.patch(f"{u}/notes/{note['id']}", json={"done": True})
-        result = lab.check("01.1")
-        assert not result and "not through a successful PUT" in repr(result)
-        requests.put(f"{u}/notes/{note['id']}", json={"title": "buy milk", "done": True})
-        assert lab.check("01.1").solved
-        service.reset()
-        assert not lab.check("01.1").solved
+        refused = requests.post(f"{service.url}/notes", data="title=book the dentist")
+        result = lab.check("01.1", refused)
+        assert not result and 'there is no note "book the dentist" yet' in repr(result)
+        assert f"The service answered {refused.status_code}" in repr(result), "the check quotes the refusal"
+        requests.post(f"{service.url}/notes", json={"title": "book the dentist", "done": True})
+        assert "it is done" in repr(lab.check("01.1"))
     finally:
         lab.stop_notes_service()
 
 
-def test_exercise_01_2_answers() -> None:
-    assert "pass your answer" in repr(lab.check("01.2"))
-    assert "set of method names" in repr(lab.check("01.2", "GET"))
-    assert "POST twice" in repr(lab.check("01.2", {"GET", "POST", "PUT", "DELETE"}))
-    assert "DELETE missing" in repr(lab.check("01.2", ["get", "put"]))
-    assert "not PATCH" in repr(lab.check("01.2", {"GET", "PATCH"}))
-    assert lab.check("01.2", ("get", "Put", "DELETE ")).solved
+def test_exercise_01_2_asks_for_a_prediction_first_then_explains() -> None:
+    service = lab.start_notes_service()
+    try:
+        assert "record your prediction first" in repr(lab.check("01.2"))
+        assert "record your prediction first" in repr(lab.check("01.2", prediction={"statuses": [201, 201]}))
+        wrong = lab.check("01.2", prediction={"statuses": [201, 200, 204, 204], "notes_left": 0})
+        assert wrong.solved and "what happened was" in repr(wrong), "an honest wrong prediction is explained"
+    finally:
+        lab.stop_notes_service()

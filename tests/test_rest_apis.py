@@ -41,7 +41,7 @@ def test_rest_api_finds_or_creates_tagged_and_tracked_once(aws: lab.Session) -> 
     assert len(_apis_named(aws, "t-api")) == 1
     described = apigw.get_rest_api(restApiId=first)
     assert described["endpointConfiguration"]["types"] == ["REGIONAL"]
-    assert described["tags"] == {"team": "a", "course": "apigw-lambda-lab"}
+    assert described["tags"] == {"team": "a", **aws.tags}  # the course tag and the run id
     assert _tracked(aws).count(f"REST API t-api ({first})") == 1
     assert rest_apis.find_rest_api("no-such-api") is None
 
@@ -154,7 +154,7 @@ def test_http_api_find_or_create_fresh_and_cleanup(aws: lab.Session) -> None:
     first = rest_apis.http_api("t-http-api", Target=fn["FunctionArn"], RouteKey="GET /echo")
     assert rest_apis.http_api("t-http-api") == first == rest_apis.find_http_api("t-http-api")
     described = v2.get_api(ApiId=first)
-    assert described["ProtocolType"] == "HTTP" and described["Tags"] == {"course": "apigw-lambda-lab"}
+    assert described["ProtocolType"] == "HTTP" and described["Tags"] == aws.tags
     assert [r["RouteKey"] for r in v2.get_routes(ApiId=first)["Items"]] == ["GET /echo"]
     second = rest_apis.http_api("t-http-api", fresh=True)
     assert second != first
