@@ -213,7 +213,7 @@ def test_exercise_01_1_looks_at_state() -> None:
 
 
 def test_exercise_01_2_asks_for_a_prediction_first_then_explains() -> None:
-    service = lab.start_notes_service()
+    lab.start_notes_service()
     try:
         assert "record your prediction first" in repr(lab.check("01.2"))
         assert "record your prediction first" in repr(lab.check("01.2", prediction={"statuses": [201, 201]}))
