@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -305,6 +306,40 @@ def test_gone_after_the_client_disconnects(chat: dict[str, Any], shared_aws: lab
     _wait(lambda: not websocket.connections(chat["api_id"]))
     with pytest.raises(api.exceptions.GoneException):
         api.post_to_connection(ConnectionId=me, Data=b"too late")
+    _settle(shared_aws)
+
+
+def test_upgrade_at_the_loopback_path_of_the_http_door(chat: dict[str, Any], shared_aws: lab.Session) -> None:
+    """``ws://{endpoint}/restapis/{api}/{stage}/_user_request_``, what ``aws.stage_url(..., websocket=True)`` gives on
+    an AWS-compatible endpoint (``python -m lab_support serve``): the HTTP door relays the upgrade to the WebSocket
+    endpoint, so the same stage answers there (handshake, $connect's headers and refusal, messages, pushes,
+    $disconnect)."""
+    endpoint = shared_aws.gateway_url
+    assert endpoint is not None
+    url = urls.endpoint_websocket_url(endpoint, chat["api_id"], "prod")
+    assert url.startswith("ws://127.0.0.1:") and url.endswith(f"/restapis/{chat['api_id']}/prod/_user_request_/")
+    with connect(url + "?room=2", additional_headers={"X-Custom": "relayed"}) as alice, connect(url) as bob:
+        assert len(_table_ids(shared_aws)) == 2
+        alice.send(json.dumps({"action": "sendmessage", "message": "through the door"}))
+        assert _recv(bob).endswith(": through the door") and _recv(alice).endswith(": through the door")
+        alice.send("echo me")
+        answer = json.loads(_recv(alice))
+        assert answer["route"] == "$default" and answer["body"] == "echo me"
+        events = [json.loads(i["event"]["S"]) for i in shared_aws.client("dynamodb").scan(TableName="connections")["Items"]]
+        first = next(e for e in events if e.get("queryStringParameters") == {"room": "2"})
+        assert first["headers"]["X-Custom"] == "relayed" and first["headers"]["Sec-WebSocket-Version"] == "13"
+        assert first["headers"]["Host"] == f"{chat['api_id']}.execute-api.{shared_aws.region}.amazonaws.com"
+        me = first["requestContext"]["connectionId"]
+        _management(shared_aws, chat["api_id"]).post_to_connection(ConnectionId=me, Data=b"pushed")
+        assert _recv(alice) == "pushed"
+    _wait(lambda: not _table_ids(shared_aws))  # $disconnect ran for both
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url + "?name=mallory", open_timeout=10)
+    assert refused.value.response.status_code == 403 and refused.value.response.body == b"go away"
+    with pytest.raises(InvalidStatus) as unknown:
+        connect(urls.endpoint_websocket_url(endpoint, chat["api_id"], "nostage"), open_timeout=10)
+    assert unknown.value.response.status_code == 403
+    assert requests.get(url.replace("ws://", "http://"), timeout=10).status_code != 101  # plain HTTP: no upgrade
     _settle(shared_aws)
 
 

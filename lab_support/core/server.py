@@ -188,6 +188,8 @@ class _Dispatcher:
                 if name not in self.public and predicate(environ):
                     return app(environ, start_response)
             return self.fallback(environ, start_response)
+        except ConnectionError:  # the connection is gone (or was handed over, as a WebSocket upgrade): no answer
+            raise
         except Exception:
             _LOG.exception("Error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             return _internal_error(start_response)

@@ -26,6 +26,13 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "skip"}
+# What this notebook creates, and what it costs: on a real account `lab.costs` lists the billable resources with
+# their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "skip"}
+lab.costs("08")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 60 s). Everything is created with plain boto3, so the
 # same cells run on a real account with `LAB_BACKEND=aws` (the client then connects to `wss://…`). API ids and
@@ -381,12 +388,13 @@ print("bob   got:", bob.recv(timeout=10))
 #
 # Any program with `execute-api:ManageConnections` can push, not only the function: here the notebook itself, with
 # the `apigatewaymanagementapi` client. Its endpoint is `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`
-# ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)).
+# on AWS ([Use @connections commands](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html));
+# with the course's AWS, `aws.endpoint_url`, as the functions use `AWS_ENDPOINT_URL`.
 # `get_connection` describes a connection: when it connected, when it was last active, and who it is.
 
 # %% slideshow={"slide_type": "-"}
 mgmt = aws.client("apigatewaymanagementapi",
-                  endpoint_url=f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev")
+                  endpoint_url=aws.endpoint_url or f"https://{api_id}.execute-api.{aws.region}.amazonaws.com/dev")
 ids = {i["name"]["S"]: i["connectionId"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"]}
 described = mgmt.get_connection(ConnectionId=ids["bob"])
 print("source IP:", described["Identity"]["SourceIp"], "| connected at is a", type(described["ConnectedAt"]).__name__)
@@ -414,12 +422,18 @@ lab.check("08.1", prediction=prediction)
 # ### When a client leaves
 #
 # Bob closes; API Gateway runs `$disconnect` (which deletes his row) and forgets the connection. `lab.wait_idle()`
-# (a course helper) waits until the local functions have finished, so the table is up to date before we read it.
+# (a course helper) waits until the local functions have finished; on AWS `$disconnect` runs a moment later, and
+# `lab.until` reads the table again until Bob's row is gone.
 
 # %% slideshow={"slide_type": "-"}
+def names():
+    return sorted(i["name"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"])
+
+
 bob.close()
 lab.wait_idle()
-print("still in the table:", sorted(i["name"]["S"] for i in ddb.scan(TableName="nb08-connections")["Items"]))
+lab.until(lambda: "bob" not in names(), what="$disconnect to delete bob's row")
+print("still in the table:", names())
 try:
     mgmt.post_to_connection(ConnectionId=ids["bob"], Data=b"are you there?")
 except mgmt.exceptions.GoneException as err:

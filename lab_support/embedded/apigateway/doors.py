@@ -2,7 +2,8 @@
 
 1. in the kernel, through ``requests`` to ``https://{api}.execute-api.{region}.amazonaws.com/...``
    (moto's ``responses`` mock hands it to :func:`responses_callback`),
-2. over loopback HTTP as ``{gateway_url}/restapis/{api}/{stage}/_user_request_/{path}`` (:func:`wsgi_app`), or
+2. over loopback HTTP as ``{gateway_url}/restapis/{api}/{stage}/_user_request_/{path}`` (:func:`wsgi_app`; a
+   WebSocket handshake there is relayed to the WebSocket endpoint, :func:`.websocket.relay_upgrade`), or
 3. over loopback HTTP with ``Host: {api}.execute-api.{region}.amazonaws.com`` (:func:`wsgi_app`).
 
 The doors read the WSGI environ (or the prepared request) directly: header names come out as werkzeug's
@@ -18,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from lab_support.embedded.apigateway import chain
+from lab_support.embedded.apigateway import chain, websocket
 from lab_support.embedded.apigateway.chain import HOST_RE, LOCAL_RE
 from lab_support.embedded.apigateway.context import CONFIG, RequestContext
 
@@ -34,7 +35,10 @@ def is_gateway_environ(environ: dict[str, Any]) -> bool:
 
 # -- doors 2 and 3: loopback HTTP (WSGI) -----------------------------------------------------------
 def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    """WSGI app for the embedded server (doors 2 and 3)."""
+    """WSGI app for the embedded server (doors 2 and 3). A WebSocket handshake is handed to the WebSocket
+    endpoint (:func:`.websocket.relay_upgrade`), so a WebSocket stage answers at the loopback path too."""
+    if websocket.is_upgrade(environ):
+        websocket.relay_upgrade(environ)  # raises UpgradeRelayed when the connection is over
     response = chain.run(context_from_environ(environ))
     start_response(response.status_line, response.header_list())
     return [] if environ.get("REQUEST_METHOD") == "HEAD" else [response.body]

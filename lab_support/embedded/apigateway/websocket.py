@@ -54,6 +54,7 @@ import json
 import logging
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -76,7 +77,8 @@ from lab_support.embedded.apigateway.backends import IntegrationFailure, Payload
 from lab_support.embedded.apigateway.common import trace_id
 from lab_support.embedded.apigateway.context import CONFIG
 
-__all__ = ["PATCHES", "Connection", "connections", "install", "local_url", "route_key_for", "running", "stop"]
+__all__ = ["PATCHES", "Connection", "UpgradeRelayed", "connections", "install", "is_upgrade", "local_url", "relay_upgrade",
+           "route_key_for", "running", "stop"]
 
 # Quotas for WebSocket APIs
 # (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
@@ -368,6 +370,87 @@ def local_url(api_id: str, stage: str, path: str = "") -> str:
     """``ws://127.0.0.1:{port}/{api_id}/{stage}``: the stage's WebSocket URL here (starts the endpoint)."""
     url = f"ws://127.0.0.1:{_server().port}/{api_id}/{stage}"
     return f"{url}/{path.lstrip('/')}" if path else url
+
+
+# -- the gateway's HTTP door: WebSocket upgrades at the loopback path ---------------------------------------------
+# ``/restapis/{api}/{stage}/_user_request_[/…]``: the path an AWS-compatible endpoint gives a stage
+# (``aws.stage_url(api_id, stage, websocket=True)`` on ``python -m lab_support serve``, as on LocalStack).
+_LOCAL_PATH = re.compile(r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?:/.*)?$")
+_RELAY_CHUNK = 64 * 1024
+
+
+class UpgradeRelayed(ConnectionAbortedError):
+    """Raised by :func:`relay_upgrade` once the upgraded connection is over: the HTTP server must not answer it
+    (werkzeug treats a ``ConnectionError`` from the application as a dropped connection and writes nothing)."""
+
+
+def is_upgrade(environ: dict[str, Any]) -> bool:
+    """A WebSocket handshake (``Upgrade: websocket``, RFC 6455 section 4.1) on a server that hands its socket over."""
+    return (environ.get("HTTP_UPGRADE", "").lower() == "websocket" and environ.get("REQUEST_METHOD") == "GET"
+            and environ.get("werkzeug.socket") is not None)
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_SEC_WEBSOCKET_KEY`` → ``Sec-WebSocket-Key`` (the WSGI environ lost the spelling; RFC 6455's is kept)."""
+    name = key[5:].replace("_", "-").title()
+    return "Sec-WebSocket-" + name[len("Sec-Websocket-"):] if name.startswith("Sec-Websocket-") else name
+
+
+def _handshake(environ: dict[str, Any], port: int) -> bytes:
+    """The client's handshake as the WebSocket endpoint reads it: ``/{api}/{stage}?{query}`` for the loopback
+    path (the ``Host: {api}.execute-api…`` form passes as it came)."""
+    path = environ.get("PATH_INFO", "")
+    local = _LOCAL_PATH.match(path)
+    if local:
+        path = f"/{local.group('api')}/{local.group('stage')}"
+    query = environ.get("QUERY_STRING", "")
+    lines = [f"GET {path}{'?' + query if query else ''} HTTP/1.1"]
+    host = environ.get("HTTP_HOST", "")
+    lines.append(f"Host: {host if not local and _HOST.match(host) else f'127.0.0.1:{port}'}")
+    for key, value in environ.items():
+        if key.startswith("HTTP_") and key != "HTTP_HOST":
+            lines.append(f"{_header_name(key)}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def relay_upgrade(environ: dict[str, Any]) -> None:
+    """Serve a WebSocket handshake that reached the gateway's HTTP door (``python -m lab_support serve``, where
+    clients use ``ws://{host}/restapis/{api}/{stage}/_user_request_``): hand the connection to the WebSocket
+    endpoint and carry bytes both ways until either side closes, then raise :class:`UpgradeRelayed`.
+
+    The endpoint answers the handshake itself (101, or ``$connect``'s refusal, or 403 for an unknown API or
+    stage), so the stage behaves the same through either door.
+    """
+    client = environ["werkzeug.socket"]
+    reader = environ["wsgi.input"]  # the server's buffered reader: bytes it read past the headers come first
+    upstream = socket.create_connection(("127.0.0.1", _server().port), timeout=10)
+    upstream.settimeout(None)
+
+    def downstream() -> None:  # endpoint → client
+        try:
+            while data := upstream.recv(_RELAY_CHUNK):
+                client.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)  # also ends the loop below
+
+    try:
+        upstream.sendall(_handshake(environ, _server().port))
+        pump = threading.Thread(target=downstream, name="lab-support-websocket-relay", daemon=True)
+        pump.start()
+        try:
+            while data := reader.read1(_RELAY_CHUNK):  # client → endpoint
+                upstream.sendall(data)
+        except (OSError, ValueError):
+            pass
+        with contextlib.suppress(OSError):
+            upstream.shutdown(socket.SHUT_WR)
+        pump.join(timeout=10)
+    finally:
+        upstream.close()
+    raise UpgradeRelayed("the WebSocket connection was relayed and is closed")
 
 
 def _target(request: WsRequest) -> tuple[str, str, str] | None:
