@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from aws_mode_support import run_aws_mode
 
-AWS_MODE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06", "09"]
+AWS_MODE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 
 @pytest.mark.parametrize("notebook", AWS_MODE_NOTEBOOKS)

@@ -278,3 +278,39 @@ def test_custom_metric_without_timestamp_follows_the_course_clock(aws: lab.Sessi
     cw.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 4.0}])  # no Timestamp
     clock.advance(60)
     assert cw.describe_alarms(AlarmNames=["custom"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+
+
+def test_set_alarm_state_runs_the_actions_and_is_recorded(aws: lab.Session) -> None:
+    """SetAlarmState (AWS's way to test an alarm's actions): a changed state notifies the state's topics and shows in
+    the history; the same state again does nothing; moto's validation errors stay."""
+    sns, sqs, cw = aws.client("sns"), aws.client("sqs"), aws.client("cloudwatch")
+    topic = sns.create_topic(Name="ops")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    cw.put_metric_alarm(AlarmName="by-hand", Namespace="AWS/ApiGateway", MetricName="5XXError", Statistic="Sum",
+                        Dimensions=[{"Name": "ApiName", "Value": "none"}, {"Name": "Stage", "Value": "dev"}],
+                        Period=60, EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        TreatMissingData="notBreaching", AlarmActions=[topic])
+    evaluate_alarms()  # OK (no data, not breaching); the next evaluation comes when the next minute ends
+    cw.set_alarm_state(AlarmName="by-hand", StateValue="ALARM", StateReason="testing the actions")
+    cw.set_alarm_state(AlarmName="by-hand", StateValue="ALARM", StateReason="again: no change, no notification")
+    assert cw.describe_alarms(AlarmNames=["by-hand"])["MetricAlarms"][0]["StateValue"] == "ALARM"
+    lab.wait_idle()
+    (received,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    message = json.loads(received["Body"])
+    assert (message["AlarmName"], message["NewStateValue"], message["NewStateReason"]) == (
+        "by-hand", "ALARM", "testing the actions")
+    assert message["OldStateValue"] == "OK"
+    history = cw.describe_alarm_history(AlarmName="by-hand", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert "Alarm updated from OK to ALARM" in [h["HistorySummary"] for h in history]
+    actions = cw.describe_alarm_history(AlarmName="by-hand", HistoryItemType="Action")["AlarmHistoryItems"]
+    assert actions[0]["HistorySummary"] == f"Successfully executed action {topic}"
+    for bad in ({"AlarmName": "nope", "StateValue": "ALARM"}, {"AlarmName": "by-hand", "StateValue": "ALARM",
+                                                                "StateReasonData": "not json"}):
+        try:
+            cw.set_alarm_state(StateReason="x", **bad)
+        except cw.exceptions.ClientError as err:
+            assert err.response["Error"]["Code"] in ("ResourceNotFound", "InvalidFormat")
+        else:
+            raise AssertionError(f"set_alarm_state({bad}) should fail")

@@ -8,6 +8,9 @@ scaffolding around those lessons lives here so the notebook's cells show the cal
 * :func:`set_alias`: point an alias at a version, creating the alias the first time;
 * :func:`log_group`: a CloudWatch Logs group, created if missing, tagged and tracked; returns its ARN (defined in
   :mod:`lab_support.course.observability`);
+* :func:`log_events`: ``filter_log_events`` of one log group, or nothing while the group does not exist yet (on
+  AWS, API Gateway creates a stage's log group with its first line, seconds after the request): a notebook waits
+  for lines with ``lab.until(lambda: log_events(group), what=...)``;
 * :func:`topic_to_queue`: an SNS topic delivering (raw) to an SQS queue whose policy lets that topic send, so a
   notebook can read what an alarm notified.
 
@@ -25,7 +28,7 @@ from lab_support.course.functions import create_function
 from lab_support.course.observability import log_group
 from lab_support.course.resources import queue
 
-__all__ = ["log_group", "publish_release", "set_alias", "topic_to_queue"]
+__all__ = ["log_events", "log_group", "publish_release", "set_alias", "topic_to_queue"]
 
 
 def publish_release(function_name: str, code: Any, release: str, **config: Any) -> str:
@@ -56,6 +59,28 @@ def set_alias(function_name: str, alias: str, version: str) -> str:
     except lam.exceptions.ResourceNotFoundException:
         answer = lam.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
     return str(answer["AliasArn"])
+
+
+def log_events(group: str, pattern: str = "") -> list[dict[str, Any]]:
+    """The events of log group ``group`` that match ``pattern`` (a CloudWatch Logs filter pattern; ``""``: all),
+    oldest first, every page of ``filter_log_events``; ``[]`` while the group does not exist yet.
+
+    FilterLogEvents: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html.
+    """
+    logs = current().client("logs")
+    kwargs: dict[str, Any] = {"logGroupName": group}
+    if pattern:
+        kwargs["filterPattern"] = pattern
+    events: list[dict[str, Any]] = []
+    try:
+        while True:
+            page = logs.filter_log_events(**kwargs)
+            events += page.get("events", [])
+            if not page.get("nextToken"):
+                return sorted(events, key=lambda e: e["timestamp"])
+            kwargs["nextToken"] = page["nextToken"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
 
 
 def topic_to_queue(topic_name: str, queue_name: str) -> tuple[str, str]:

@@ -43,7 +43,7 @@ lab.costs("00")
 # | 04 API Gateway architecture and endpoint types | client → endpoint → method → integration, edge vs regional vs private | 90 min |
 # | 05 Integrations | Lambda proxy and non-proxy, HTTP, AWS services, MOCK, VPC link | 115 min |
 # | 06 Securing an API | IAM, Cognito and Lambda authorizers, API keys and usage plans, WAF, CORS | 110 min |
-# | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 90 min |
+# | 07 Releasing and operating an API | stages and Lambda aliases, canary releases, logs, metrics, alarms, X-Ray, CloudTrail | 95 min |
 # | 08 WebSocket APIs, and choosing an API type | WebSocket routes, a chat that pushes to clients, REST vs HTTP vs WebSocket | 85 min |
 # | 09 Capstone: a serverless bookstore | a CRUD API built, tested, observed, released and torn down | 65 min |
 #

@@ -15,7 +15,7 @@
 #   "M out of N" alarm fires
 # - trace a request with X-Ray and find who changed the API with CloudTrail
 #
-# **Time**: about 90 minutes
+# **Time**: about 95 minutes
 #
 # **Prerequisites**: [02 · Lambda invocation and permissions](02_lambda_invocation_and_permissions.ipynb) (versions,
 # aliases, resource-based policies), [04 · API Gateway architecture](04_api_gateway_architecture.ipynb) (stages,
@@ -27,10 +27,18 @@ aws = lab.start()
 lab.use_course_style()
 aws
 
+# %% [markdown] slideshow={"slide_type": "skip"}
+# What this notebook creates, and what it costs: on a real account `lab.costs` lists the billable resources with
+# their prices; here, on the embedded backend, it prints one line.
+
+# %% slideshow={"slide_type": "skip"}
+lab.costs("07")
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Run all cells before presenting (about 40 s). Everything a student does is plain boto3, so
 # the cells run on a real account with `LAB_BACKEND=aws` (on AWS, turn on execution logging's account role first:
-# section 3). Minutes of alarm periods pass with `clock.advance(60)`: the course clock jumps, nobody waits. API ids,
+# section 3). Minutes of alarm periods pass with `clock.advance(60)`: the course clock jumps, nobody waits (on a
+# real account the cells that move it skip, with one line that says why: AWS's minutes are real). API ids,
 # request ids and times vary from run to run: the stored outputs hold the values of the run that stored them
 # (strict nbval masks them when it compares, through `tests/nbval_sanitize.cfg`).
 
@@ -334,13 +342,16 @@ request_id = r.headers["x-amzn-RequestId"]
 print("request", request_id, "answered", r.status_code)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Its execution log, read back with `filter_log_events`. Each line starts with the request id; the lines with headers
-# and bodies are long (and hold values that change every run), so only the main steps are printed:
+# Its execution log, read back with `filter_log_events` (`log_events`, from `lab_support.course.operations`, calls it
+# and answers nothing while the group does not exist yet; on AWS lines arrive seconds late, so `lab.until` asks
+# again). Each line starts with the request id; the lines with headers and bodies are long (and hold values that
+# change every run), so only the main steps are printed:
 
 # %% slideshow={"slide_type": "-"}
-logs = aws.client("logs")
+from lab_support.course.operations import log_events
+
 group = f"API-Gateway-Execution-Logs_{api_id}/prod"
-lines = [e["message"] for e in logs.filter_log_events(logGroupName=group, filterPattern=f'"{request_id}"')["events"]]
+lines = [e["message"] for e in lab.until(lambda: log_events(group, f'"{request_id}"'), what="the execution log")]
 STEPS = ("Starting execution", "HTTP Method", "Endpoint request URI", "Endpoint response body", "Method completed")
 print("every line starts with", f"({request_id})")
 for line in lines:
@@ -387,7 +398,8 @@ print("prod's fields:", list(json.loads(apig.get_stage(restApiId=api_id, stageNa
 requests.get(prod_url + "?fail=1", timeout=30)
 requests.get(dev_url, timeout=30)
 for arn in (json_arn, clf_arn):
-    for event in logs.filter_log_events(logGroupName=arn.split(":log-group:")[1])["events"]:
+    name = arn.split(":log-group:")[1]
+    for event in lab.until(lambda: log_events(name), what=f"a line in {name}"):
         print(event["message"])
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -433,11 +445,15 @@ lab.check("07.1")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Five minutes of traffic on `prod`, some of it failing. `clock.advance(60)` moves the course clock one minute on;
-# the first call moves it to the start of a minute so each minute's requests fall in one 60-second period.
+# the first call moves it to the start of a minute so each minute's requests fall in one 60-second period. (On a
+# real account the minutes would be real ones, and datapoints come a minute late: this cell, the reading and the
+# plot skip there.)
 
 # %% slideshow={"slide_type": "-"}
 import datetime as dt
 
+lab.skip_on_aws("five minutes of traffic on the course clock, which moves only this kernel: AWS would need five "
+                "real minutes")
 PLAN = [(10, 0), (10, 1), (10, 4), (10, 0), (10, 2)]  # (requests, of which failing) in each minute
 clock.advance(60 - clock.now() % 60 + 1)
 start = dt.datetime.fromtimestamp(clock.now() - 1, dt.UTC)
@@ -463,11 +479,13 @@ def per_minute(metric, statistic):
     return [p[statistic] for p in sorted(points, key=lambda p: p["Timestamp"])]
 
 
+lab.skip_on_aws("the minutes above were not played on AWS, so there is nothing to read")
 count, errors, latency = per_minute("Count", "SampleCount"), per_minute("5XXError", "Sum"), per_minute("Latency", "Average")
 print("requests per minute:", count)
 print("5XX errors per minute:", errors)
 
 # %% slideshow={"slide_type": "subslide"}
+lab.skip_on_aws("nothing to plot: the minutes above were not played on AWS")
 minutes = np.arange(1, len(count) + 1)
 fig, ax = plt.subplots(figsize=(10, 4))
 ax.bar(minutes - 0.2, count, width=0.4, label="Count")
@@ -543,6 +561,7 @@ def alarm_state():
 # `OK`. Then five failing requests in one minute, and the minute ends:
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("alarm periods are real minutes on AWS; the cell after this one sets the state by hand instead")
 clock.advance(60 - clock.now() % 60 + 1)  # the minute ends: no errors in it, so OK
 print("before:", alarm_state()["StateValue"])
 for _ in range(5):
@@ -551,14 +570,19 @@ clock.advance(60)
 alarm = alarm_state()
 print("after one more minute:", alarm["StateValue"], "| datapoints:", json.loads(alarm["StateReasonData"])["recentDatapoints"])
 
-# %% [markdown] slideshow={"slide_type": "fragment"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The notification in the queue, in the alarm message format
-# ([Notifying users on alarm changes](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)):
+# ([Notifying users on alarm changes](https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)).
+# On a real account the cell first sets the alarm's state by hand: `set_alarm_state` runs the alarm's actions, the
+# way to test them without waiting for real minutes ([SetAlarmState](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html)).
 
 # %% slideshow={"slide_type": "-"}
 sqs = aws.client("sqs")
+if aws.backend == "aws":
+    cw.set_alarm_state(AlarmName="nb07-prod-5xx", StateValue="ALARM", StateReason="testing the alarm's actions")
 lab.wait_idle()  # SNS delivers to the queue in the background
-messages = sqs.receive_message(QueueUrl=inbox_url, MaxNumberOfMessages=10)["Messages"]
+messages = lab.until(lambda: sqs.receive_message(QueueUrl=inbox_url, MaxNumberOfMessages=10).get("Messages"),
+                     what="the alarm's notification in the queue")
 notes = sorted((json.loads(m["Body"]) for m in messages), key=lambda n: n["StateChangeTime"])
 for note in notes:
     print(f"{note['AlarmName']}: {note['OldStateValue']} → {note['NewStateValue']}",
@@ -569,6 +593,7 @@ print(notes[-1]["NewStateReason"].split(" [")[0], "…")
 # Healthy traffic for a minute, and the alarm goes back to `OK` (and notifies again):
 
 # %% slideshow={"slide_type": "-"}
+lab.skip_on_aws("a minute of traffic on the course clock (AWS's alarm goes back to OK by itself)")
 for _ in range(5):
     requests.get(prod_url, timeout=30)
 clock.advance(60)
@@ -587,7 +612,7 @@ for item in reversed(history):
 # > A count (<code>Sum</code>) grows with traffic: busy minutes raise the alarm although nothing got worse, and a
 # > quiet night hides a release that fails every request. The <code>Average</code> of <code>5XXError</code> is the
 # > error rate (errors divided by requests), so a threshold such as 0.05 means "more than 5 % fail" whatever the
-# > traffic (section 4's table page says so).
+# > traffic.
 # > </details>
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -635,7 +660,7 @@ print(traced.status_code, traced.json())
 xray = aws.client("xray")
 now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
 window = {"StartTime": now - dt.timedelta(minutes=5), "EndTime": now + dt.timedelta(minutes=1)}
-summaries = xray.get_trace_summaries(**window)["TraceSummaries"]
+summaries = lab.until(lambda: xray.get_trace_summaries(**window)["TraceSummaries"], what="the request's trace")
 print(len(summaries), "trace(s); HTTP:", [(s["Http"]["HttpMethod"], s["Http"]["HttpStatus"]) for s in summaries])
 trace = xray.batch_get_traces(TraceIds=[summaries[0]["Id"]])["Traces"][0]
 for doc in sorted((json.loads(s["Document"]) for s in trace["Segments"]), key=lambda d: d["start_time"]):
@@ -671,7 +696,8 @@ plt.show()
 # > requests to your API are neither. **Usage** comes from the metrics and access logs above, and per client from
 # > usage plans ([Usage plans and API keys](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html)).
 # > On a real account an event reaches the event history minutes after the call: about 5 minutes on average, not
-# > guaranteed ([CloudTrail FAQs](https://aws.amazon.com/cloudtrail/faqs/)); here it is there at once.
+# > guaranteed ([CloudTrail FAQs](https://aws.amazon.com/cloudtrail/faqs/)); here it is there at once. On AWS the
+# > cell that reads it waits with `lab.until` (at most 15 minutes), saying so.
 
 # %% slideshow={"slide_type": "subslide"}
 trail = aws.client("cloudtrail")
@@ -681,8 +707,10 @@ def changes_to(api, name):
     events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
     return [e for e in events if json.loads(e["CloudTrailEvent"])["requestParameters"].get("restApiId") == api]
 
-
-for event in sorted(changes_to(api_id, "UpdateStage") + changes_to(api_id, "CreateDeployment"), key=lambda e: e["EventTime"]):
+# %% slideshow={"slide_type": "-"}
+found = lab.until(lambda: changes_to(api_id, "UpdateStage") + changes_to(api_id, "CreateDeployment"),
+                  what="the calls in CloudTrail's event history (about 5 minutes on AWS)", max_wait=900)
+for event in sorted(found, key=lambda e: e["EventTime"]):
     params = json.loads(event["CloudTrailEvent"])["requestParameters"]
     paths = [op["path"] for op in params.get("patchOperations", [])]
     print(event["EventTime"], event["Username"], event["EventName"], params.get("stageName"), paths)

@@ -375,6 +375,30 @@ def wrap_put_metric_alarm(original: Any) -> Any:
     return put_metric_alarm
 
 
+def wrap_set_alarm_state(original: Any) -> Any:
+    """SetAlarmState: "When the updated state differs from the previous value, the action configured for the
+    appropriate state is invoked" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html):
+    the change is recorded in the history and notifies the state's SNS topics, as the evaluator's changes do. The
+    next evaluation sets the state the metric calls for again, as on AWS."""
+
+    def set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str | None, state_value: str) -> None:
+        alarm = self.alarms.get(alarm_name)
+        try:
+            data = json.dumps(json.loads(reason_data)) if reason_data else "{}"
+        except ValueError:
+            data = None
+        if alarm is None or data is None or state_value not in _ACTIONS_OF or alarm.state_value == state_value:
+            return original(self, alarm_name, reason, reason_data, state_value)  # moto's errors, or no change
+        with _LOCK:
+            _set_state(self, alarm, state_value, reason, data)
+        return None
+
+    return set_alarm_state
+
+
+_ACTIONS_OF = ("ALARM", "OK", "INSUFFICIENT_DATA")
+
+
 def describe_alarm_history(self: Any) -> Any:
     """DescribeAlarmHistory (moto 5.2.5 lacks it): AlarmName, HistoryItemType, StartDate, EndDate, ScanBy
     (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html)."""
