@@ -2,6 +2,7 @@
 
 * :func:`log_group`: a CloudWatch Logs group, created once, tagged, deleted at clean-up.
 * :func:`enable_access_logs`: one JSON line per request of a stage into a log group.
+* :func:`ensure_logging_role`: the account-level role API Gateway logs with (a real account needs it once).
 * :func:`access_log`: the lines of a log group, parsed.
 * :func:`metric_total`: the sum of an ``AWS/ApiGateway`` metric of a stage over the last minutes.
 """
@@ -41,9 +42,17 @@ def log_group(name: str) -> str:
     return f"arn:aws:logs:{session.region}:{session.account_id}:log-group:{name}"
 
 
-def _ensure_logging_role() -> None:
-    """On a real account, API Gateway needs an account-level role to write logs: set one if none is set."""
+def ensure_logging_role() -> None:
+    """Give API Gateway the account-level role it writes execution and access logs with, if the account has none.
+
+    A real account needs it once per Region (``update_account`` with ``/cloudwatchRoleArn``); the role
+    (:data:`LOGGING_ROLE`, tagged) trusts ``apigateway.amazonaws.com`` with the managed policy
+    ``AmazonAPIGatewayPushToCloudWatchLogs``, and the clean-up unsets the account setting when it deletes the role.
+    Does nothing on the embedded backend, which writes logs without it.
+    """
     session = current()
+    if session.backend != "aws":
+        return
     apig = session.client("apigateway")
     if apig.get_account().get("cloudwatchRoleArn"):
         return
@@ -61,8 +70,7 @@ def enable_access_logs(api_id: str, stage: str, group: str, fields: dict[str, st
     """
     session = current()
     arn = log_group(group)
-    if session.backend == "aws":
-        _ensure_logging_role()
+    ensure_logging_role()
     fmt = json.dumps(fields or JSON_ACCESS_LOG)
     session.client("apigateway").update_stage(restApiId=api_id, stageName=stage, patchOperations=[
         {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": arn},

@@ -328,13 +328,11 @@ print("canary settings:", apig.get_stage(restApiId=api_id, stageName="prod").get
 # ### An execution log
 #
 # Execution logging is a stage setting, `/*/*/logging/loglevel` (every resource and method). On a real account
-# the account's CloudWatch role must exist first: the cell says how.
+# the account's CloudWatch role must exist first: `lab.observability.ensure_logging_role()` creates it (tagged,
+# removed at clean-up) when the account has none, and does nothing here.
 
 # %% slideshow={"slide_type": "-"}
-if aws.backend == "aws":
-    print("Real account: create a role trusted by apigateway.amazonaws.com with the managed policy\n"
-          "AmazonAPIGatewayPushToCloudWatchLogs, then apig.update_account(patchOperations=[{'op': 'replace',\n"
-          "'path': '/cloudwatchRoleArn', 'value': role_arn}])")
+lab.observability.ensure_logging_role()
 apig.update_stage(restApiId=api_id, stageName="prod", patchOperations=[
     {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}])
 r = requests.get(prod_url, timeout=30)
