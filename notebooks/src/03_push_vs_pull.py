@@ -307,7 +307,7 @@ def attempts():
 
 
 lab.wait_idle()
-lab.until(lambda: len(attempts()) == 3, what="Lambda's three attempts (about 3 minutes on AWS)", max_wait=300)
+lab.until(lambda: len(attempts()) >= 3, what="Lambda's three attempts (about 3 minutes on AWS)", max_wait=300)
 for line in handler_output("nb03-always-fails", since):
     print(line)
 for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fails")[-2:]:
@@ -431,7 +431,7 @@ print({k: mapping[k] for k in ("State", "BatchSize", "EventSourceArn")})
 # %% slideshow={"slide_type": "fragment"}
 def orders_done():  # all five orders in the log (on AWS perhaps in more than one batch), none left
     printed = handler_output("nb03-order-worker", since)
-    return sum(line.count("'order ") for line in printed) == 5 and queue_depth(orders_url) == 0
+    return sum(line.count("'order ") for line in printed) >= 5 and queue_depth(orders_url) == 0
 
 
 lab.wait_idle()
@@ -600,8 +600,8 @@ def receives():  # what the function printed for each message it received
 since = now_ms()
 lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
 lab.wait_idle()
-lab.until(lambda: len(receives()) == 6 and queue_depth(jobs_url) == 0, what="three receives (about 2 min on AWS)",
-          max_wait=240)
+lab.until(lambda: "'poison job': receive #3" in receives() and queue_depth(jobs_url) == 0,
+          what="three receives, then the dead-letter queue (about 2 minutes on AWS)", max_wait=240)
 print("\n".join(receives()))
 print("left in nb03-jobs:", queue_depth(jobs_url))
 dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
