@@ -54,19 +54,27 @@ def _proxy(api_id: str, resource_id: str, function_arn: str) -> None:
 # -- 05.1 ---------------------------------------------------------------------------------------------------
 HELLO_FUNCTION = "nb05-ex-hello"
 HELLO_API = "nb05-ex-hello"
-# The broken starting point: "status" for "statusCode", and a dict as body (it must be a string).
+# The broken starting point: it answers a request with ?name=, but the path without a name forgets to return its
+# answer, so Lambda returns null and API Gateway, finding no proxy response, answers 502.
 HELLO_CODE = '''import json
 
 
+def answer(text):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"message": text})}
+
+
 def handler(event, context):
-    name = (event.get("queryStringParameters") or {}).get("name", "world")
-    return {"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"message": f"Hello, {name}!"}}
+    params = event.get("queryStringParameters")
+    if params and "name" in params:
+        return answer(f"Hello, {params['name']}!")
+    answer("Hello, world!")
 '''
 
 
 def prepare_05_1() -> str:
     """``GET /hello`` of REST API ``nb05-ex-hello`` (stage ``dev``): a Lambda proxy integration to
-    ``nb05-ex-hello``, deployed with a handler whose answer is not a valid proxy response. Returns the API id."""
+    ``nb05-ex-hello``, deployed with a handler that answers ``?name=…`` but returns nothing without a name (502).
+    Returns the API id."""
     fn = create_function(HELLO_FUNCTION, HELLO_CODE)
     api_id = _rest_api(HELLO_API)
     allow_api_gateway(HELLO_FUNCTION, api_id)
@@ -79,13 +87,12 @@ def prepare_05_1() -> str:
     "05.1",
     "a proxy response the gateway accepts",
     [
-        "The function runs without an error, yet the client gets 502. What does API Gateway do with the value the "
-        "function returns, and what must that value look like?",
-        "Section 1, 'The proxy response contract': compare the handler's answer with the table, key by key and "
-        "type by type.",
-        "The keys are statusCode (a number), headers, and body, which must be a string: "
-        "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html"
-        "#api-gateway-simple-proxy-for-lambda-output-format",
+        "One request works and the other gets 502, and the function never fails. What does the function give back "
+        "for each of the two requests?",
+        "Section 1, 'The proxy response contract': what must reach API Gateway from every invocation?",
+        "Lambda's invoke with a test event shows what the function returns (its Payload); the execution log names "
+        "the gateway's complaint: https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+        "set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format",
     ],
     kind="fix",
 )
@@ -95,6 +102,11 @@ def _hello_answers() -> Verdict:
     api_id = find_rest_api(HELLO_API)
     if api_id is None:
         return "the API nb05-ex-hello does not exist: run the cell that prepares the exercise"
+    plain = requests.get(current().stage_url(api_id, STAGE, "hello"), timeout=30)
+    if plain.status_code != 200 or plain.headers.get("Content-Type", "").split(";")[0] != "application/json":
+        return f"GET /hello (no name) answers {plain.status_code} {plain.text[:80]}"
+    if plain.json() != {"message": "Hello, world!"}:
+        return f"GET /hello (no name) answers 200 with {plain.text[:80]}; the page expects {{\"message\": \"Hello, world!\"}}"
     name = f"student-{uuid.uuid4().hex[:6]}"
     answer = requests.get(current().stage_url(api_id, STAGE, "hello"), params={"name": name}, timeout=30)
     if answer.status_code != 200:
@@ -290,7 +302,7 @@ _ON_CHOICE = {
     "05.4",
     "an integration for delivery events",
     [
-        "List what the case asks for (keep every event, no code in the path, no cost per request) and cross out "
+        "List what the case asks for (keep every event, no code in the path, no per-request Lambda cost) and cross out "
         "each type that misses one of them.",
         "The table 'What an integration is' at the top of the notebook, and section 3, where a service is called "
         "without any function.",

@@ -112,7 +112,8 @@ def prepare_06_1() -> str:
         "four meanings' which answer gives 401 and which 403.",
         "The input has authorizationToken and methodArn (…/{stage}/{METHOD}/{path}); the output has principalId "
         "and policyDocument with execute-api:Invoke (https://docs.aws.amazon.com/apigateway/latest/developerguide/"
-        "api-gateway-lambda-authorizer-output.html); 401 comes from raising Exception(\"Unauthorized\").",
+        "api-gateway-lambda-authorizer-output.html); 'Four answers, four meanings' says which outcome of an "
+        "authorizer gives 401.",
     ],
     kind="write",
 )
@@ -299,11 +300,10 @@ def prepare_06_3() -> str:
     [
         "The preflight is fine and a good order is fine. Which other answers can POST /orders give? Send each "
         "kind yourself, with an Origin header, and look at the response headers of each.",
-        "Section 7, 'Classic mistake 2': with a proxy integration API Gateway adds nothing to the function's "
-        "answer, so every answer the handler returns needs its own CORS header.",
-        "The header is Access-Control-Allow-Origin, in the `headers` of each dict the handler returns "
-        "(https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html); deploy the fixed code "
-        "with lab.create_function under the same name.",
+        "Section 7, 'Classic mistake 2': with a proxy integration, who adds headers to the answer the browser "
+        "receives?",
+        "The CORS response headers (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-cors.html); "
+        "lab.create_function deploys code under an existing name.",
     ],
     kind="diagnose",
 )

@@ -179,8 +179,7 @@ def _drop_permissions(alias: str) -> None:
         "others.",
         "Section 3 reads a stage's execution log with filter_log_events; section 1, 'Each alias needs its own "
         "permission', explains the message you will find there.",
-        "Compare the canary's stageVariableOverrides (apigateway get_stage) with the resource-based policies of the "
-        "aliases (lambda get_policy with Qualifier); lambda add_permission takes a Qualifier too.",
+        "apigateway get_stage; lambda get_policy (with Qualifier); lambda add_permission.",
     ],
     kind="diagnose",
 )

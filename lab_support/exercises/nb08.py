@@ -230,8 +230,8 @@ def _post_to_gone_connection() -> tuple[str, int]:
         "Think about what a connection id names once the client has closed that connection.",
         "Section 4 pushes with post_to_connection; section 1 says who holds the connections (API Gateway, not "
         "your function).",
-        "The Management API's PostToConnection documents its errors; so does the knowledge-center article on "
-        "410 errors of WebSocket APIs.",
+        "AWS's page 'Use @connections commands in your backend service' says what PostToConnection does with a "
+        "connection id; ask yourself what API Gateway still holds once the client has closed.",
     ],
     kind="predict",
 )
@@ -256,9 +256,8 @@ def _predict_gone(prediction: Any = ...) -> Verdict:
         "the rest of the loop?",
         "Section 4, 'When a client leaves', shows what post_to_connection does for a closed connection, and why "
         "$disconnect cannot be relied on.",
-        "Catch the Management API client's exceptions.GoneException around post_to_connection and delete that id "
-        "from the table (DynamoDB delete_item); then replace the function's code with Lambda's update_function_code "
-        "and lab.lambda_zip.",
+        "The Management API client raises a modelled exception for a connection that no longer exists; DynamoDB's "
+        "delete_item; Lambda's update_function_code with lab.lambda_zip.",
     ],
     kind="fix",
 )

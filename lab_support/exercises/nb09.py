@@ -123,7 +123,8 @@ def _deletes_work() -> Verdict:
     "Read the case for who the callers are: people, or programs with AWS credentials?",
     "Notebook 06, 'Securing an API', compares IAM, Cognito and Lambda authorizers; the case rules one of them out "
     "in its last sentence.",
-    "Look at what a Cognito user pool issues when someone signs in, and at usage plans with one API key per client.",
+    "For each of IAM, Cognito user pools and Lambda authorizers: what must the caller hold, and what code must you "
+    "write? Which REST API feature counts requests per client?",
 ])
 def _design(choice: Any = ..., reasons: Any = None) -> Verdict:
     return judge_design(
@@ -131,7 +132,8 @@ def _design(choice: Any = ..., reasons: Any = None) -> Verdict:
         sound={"a": "", "c": "", "e": ""},
         unsound={"b": "IAM authorization needs AWS credentials to sign each request; staff of a partner shop sign "
                       "in with a password, not with AWS keys",
-                 "d": "every authorizer type answers 401 to a request without a valid token"},
+                 "d": "a Cognito user pool authorizer also answers 401 Unauthorized to a request without a valid "
+                      "token: a Lambda authorizer is not the only way"},
         on_choice={"iam": "IAM authorization needs callers with AWS credentials: the case has people signing in",
                    "lambda": "a Lambda authorizer means writing (and securing) the code that checks tokens or "
                              "passwords: the case says not to"})

@@ -476,10 +476,10 @@ print("deployed:", [s["stageName"] for s in apigw.get_stages(restApiId=private_i
 # ### Calling the private API
 #
 # A private API's default name `{api-id}.execute-api.{region}.amazonaws.com` is a public DNS name: it resolves
-# from anywhere, but a call that does not come through an interface VPC endpoint gets `403 Forbidden`
-# ([403 errors when connecting from a VPC](https://repost.aws/knowledge-center/api-gateway-vpc-connections): "You
-# also get a 403 error when you use the default execute-api invoke URL to connect to private APIs from
-# on-premises"). Inside the VPC it is reached through the endpoint, or the alias
+# from anywhere, but a call that does not come through an interface VPC endpoint is refused with `403 Forbidden`
+# ([Private REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html),
+# [How do I troubleshoot HTTP 403 errors from API Gateway?](https://repost.aws/knowledge-center/api-gateway-troubleshoot-403-forbidden)).
+# Inside the VPC it is reached through the endpoint, or the alias
 # `{api-id}-{vpce-id}.execute-api.{region}.amazonaws.com`
 # ([invoke a private API](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-test-invoke-url.html)).
 # This machine has no VPC, so the local gateway reads "which VPC endpoint did this come through" from the
@@ -514,7 +514,9 @@ print(refused.json()["Message"].replace(private_id, "{api-id}"))
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Ask which statement refuses a caller from outside any VPC under this policy. Its request
 # carries no `aws:SourceVpce` at all, and a negated operator such as `StringNotEquals` is true when the key is
-# missing, so the `Deny` matches there too: an explicit deny, like the call through the other endpoint. Worth
+# missing, so under IAM's logic the `Deny` matches there too. On AWS such a call is refused with 403 Forbidden before
+# it gets that far, and the body can differ from the one this local gateway shows; a call through another VPC
+# endpoint gets the explicit-deny message shown above. Worth
 # saying even here: on a real account these two cells skip because the interface VPC endpoint is billed every hour
 # it exists, whether anyone calls the API or not (https://aws.amazon.com/privatelink/pricing/); students who try a
 # private API on their own account must delete the endpoint afterwards.

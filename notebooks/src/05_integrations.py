@@ -220,14 +220,15 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "plain"))
 # ### Before the exercise
 #
 # A team's first Lambda proxy function, `nb05-ex-hello`, behind `GET /hello` of the REST API `nb05-ex-hello`.
-# It runs without an error, and yet every client gets a 502. The cell below deploys it and calls it (running it
-# again puts the exercise back as it was):
+# It never raises an error; a client that sends a name is greeted, and yet a client that sends none gets a 502.
+# The cell below deploys it and calls it both ways (running it again puts the exercise back as it was):
 
 # %% slideshow={"slide_type": "-"}
 from lab_support.exercises.nb05 import prepare_05_1
 
 hello_api = prepare_05_1()
-r = lab.send("GET", aws.stage_url(hello_api, "dev", "hello?name=Ada"))
+for path in ("hello?name=Ada", "hello"):
+    print(path, "→", lab.status_text(requests.get(aws.stage_url(hello_api, "dev", path), timeout=30).status_code))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Its code, as deployed:
@@ -237,16 +238,22 @@ r = lab.send("GET", aws.stage_url(hello_api, "dev", "hello?name=Ada"))
 import json
 
 
+def answer(text):
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"message": text})}
+
+
 def handler(event, context):
-    name = (event.get("queryStringParameters") or {}).get("name", "world")
-    return {"status": 200, "headers": {"Content-Type": "application/json"}, "body": {"message": f"Hello, {name}!"}}
+    params = event.get("queryStringParameters")
+    if params and "name" in params:
+        return answer(f"Hello, {params['name']}!")
+    answer("Hello, world!")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 05.1 · Fix: a proxy response the gateway accepts
 #
-# Fix the handler in the cell above so that `GET /hello?name=Ada` answers **200** with `Content-Type:
-# application/json` and the body `{"message": "Hello, Ada!"}`. Run the cell, then the one below: it deploys your
-# code and checks with real requests through the stage `dev`.
+# Find out why `GET /hello` (no name) gets 502, then fix the handler in the cell above so that it answers **200**
+# with `{"message": "Hello, world!"}` (and `?name=Ada` still `{"message": "Hello, Ada!"}`). Run the cell, then
+# the one below: it deploys your code and checks with real requests through the stage `dev`.
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE: fix hello_code above and run it; this deploys it

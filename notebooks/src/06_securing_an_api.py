@@ -670,7 +670,8 @@ print("[used, remaining] today:", list(usage["items"].values()))
 # per Region across all its APIs, with a burst of **5,000**, and a method's stage throttling applies before them
 # ([Amazon API Gateway quotas](https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html),
 # [Throttle requests to your REST APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html)).
-# Usage plan throttles are best effort: AWS warns not to rely on them for cost control or as a defence.
+# Usage plan throttles and quotas are targets applied best effort: AWS warns not to rely on them for cost control or
+# as a defence.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Before the exercise

@@ -551,7 +551,7 @@ lab.check("08.2")
 # | caching, AWS WAF | **yes** | — | — |
 # | endpoint types | edge-optimized, Regional, private | Regional | Regional |
 # | payload / message size | 10 MB | 10 MB | 128 KB (32 KB frames) |
-# | integration timeout | 50 ms – 29 s | 30 s | 50 ms – 29 s |
+# | integration timeout | 50 ms – 29 s by default (Regional and private APIs can ask for more) | 30 s | 50 ms – 29 s |
 # | price, US East, first tier ⚠️ | $3.50 per million calls | $1.00 per million calls | $1.00 per million messages + $0.25 per million connection minutes |
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -563,8 +563,8 @@ lab.check("08.2")
 # prices [Amazon API Gateway pricing](https://aws.amazon.com/api-gateway/pricing/).
 # ⚠️ The prices were read from summaries of that page's Region table, not from the table itself: **re-check them
 # there** before you quote them. WebSocket messages are metered in 32 KB units (a 33 KB message counts as two),
-# and a new account's free tier (12 months) gives 1 million calls or messages a month, plus 750,000 connection
-# minutes for WebSocket APIs.
+# and accounts created before 15 July 2025 had a 12-month free tier of 1 million calls or messages a month, plus
+# 750,000 connection minutes for WebSocket APIs; newer accounts get credits instead ([AWS Free Tier](https://aws.amazon.com/free/)).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Polling or push: what a live scoreboard costs

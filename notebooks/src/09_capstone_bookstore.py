@@ -469,7 +469,8 @@ lab.check("09.1")
 # - **b**: IAM authorization suits people signing in to a website with a password.
 # - **c**: group claims in the token (one group per shop) tell the backend which shop called.
 # - **d**: a Lambda authorizer is the only way to return a 401.
-# - **e**: API keys with one usage plan per shop stop a shop that goes over its contract, whatever authorizer is used.
+# - **e**: API keys with one usage plan per shop meter each shop's calls and throttle a shop that goes over its
+#   contract (best effort), whatever authorizer is used.
 
 # %% slideshow={"slide_type": "-"}
 choice = ...  # YOUR CODE HERE: "iam", "cognito" or "lambda"
