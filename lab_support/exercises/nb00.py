@@ -50,7 +50,8 @@ def _ask_as_a_stranger() -> tuple[str, str]:
     [
         "Think of how AWS decides whether to answer at all: every request is signed with a key.",
         "Re-read 'One account, reachable from outside the kernel': what does aws.child_env() hand the other process?",
-        "The S3 error code to think about is InvalidAccessKeyId; aws.child_env() holds AWS_ACCESS_KEY_ID.",
+        "aws.child_env() hands over AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: which of them does the other "
+        "program lack, and what can the embedded endpoint do with a key it never issued?",
     ],
     kind="predict",
 )
@@ -100,8 +101,7 @@ def _course_tagged(s3: Any, name: str) -> bool:
     [
         "On a real account lab.cleanup() does not go by names. Compare what else the three buckets carry.",
         "Re-read 'Plain boto3 just works': how does the course mark a bucket it creates?",
-        "s3.get_bucket_tagging reads a bucket's tags (error NoSuchTagSet when it has none); "
-        "s3.put_bucket_tagging sets them; aws.tag_list holds the course's tags.",
+        "s3.get_bucket_tagging and s3.put_bucket_tagging; the session's tags.",
     ],
     kind="diagnose",
 )

@@ -247,8 +247,8 @@ def prepare_03_3() -> None:
         "processed visible to Lambda's poller again?",
         "The section 'When a batch fails' says what happens when the visibility timeout ends; the paragraph "
         "before this exercise says how it must compare with the function's settings.",
-        "Compare the queue attribute VisibilityTimeout (sqs.get_queue_attributes) with the function's Timeout "
-        "(lam.get_function_configuration), then change the one that is wrong with sqs.set_queue_attributes.",
+        "sqs.get_queue_attributes, lam.get_function_configuration; sqs.set_queue_attributes and "
+        "lam.update_function_configuration.",
     ],
     kind="diagnose",
 )

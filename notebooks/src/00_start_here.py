@@ -170,6 +170,17 @@ except requests.ConnectionError as err:
 # **Speaker notes.** This is the promise for students without an account: nothing they run can cost money or
 # touch anything outside their laptop. On a real account (`LAB_BACKEND=aws`) the guard is off.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# > **🤔 Check yourself.** A Lambda handler you write later in the course calls a public weather API. Here it gets a
+# > clear refusal. Why is that a feature of the embedded backend, and what would change on a real account?
+# >
+# > <details><summary>Answer</summary>
+# >
+# > Nothing you run here can reach the internet, so nothing can cost money or leak data by accident; the refusal
+# > names the guard and how to lift it (`LAB_HANDLER_INTERNET=1`). On a real account the handler runs in AWS, whose
+# > Lambda functions reach the internet by default (unless placed in a VPC without a route out).
+# > </details>
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What `lab_support` does for you
 #
