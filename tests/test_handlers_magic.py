@@ -29,9 +29,9 @@ def test_lambda_would_refuse_is_said_in_lambda_terms(capsys: pytest.CaptureFixtu
 
 
 def test_magic_is_registered_in_ipython_and_the_code_deploys(aws: lab.Session) -> None:
-    from IPython.testing.globalipapp import start_ipython  # IPython's own test shell, only for this test
+    from IPython.core.interactiveshell import InteractiveShell  # the one shell of this process, as in a kernel
 
-    ip = start_ipython()
+    ip = InteractiveShell.instance()
     assert lab.course.handlers.register_magic()
     ip.run_cell_magic("lambda_handler", "shout_code --handler main",
                       "def main(event, context):\n    return event['text'].upper()\n")
