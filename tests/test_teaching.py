@@ -333,3 +333,23 @@ def test_handlers_are_written_in_highlighted_cells() -> None:
             if cell["cell_type"] == "code":
                 assert not re.search(r'(\'\'\'|""")\s*\n\s*(import [a-z]|def handler\()', _src(cell)), \
                     f"{nb.name}: a handler in a string; use a %%lambda_handler cell: {_src(cell)[:60]!r}"
+
+
+# ---- one source for a prepared handler -------------------------------------------------------------------------
+
+# A diagnose/fix exercise shows the broken handler in a %%lambda_handler cell, and its prepare_… function deploys
+# the same code (so the exercise can be set up on its own, e.g. by tests/test_solutions.py): the two must not drift.
+SHOWN_AND_PREPARED = [("05", "hello_code", "nb05", "HELLO_CODE"), ("06", "shop_orders_code", "nb06", "ORDERS_CODE"),
+                      ("08", "broadcast_code", "nb08", "BROADCAST_CODE")]
+
+
+@pytest.mark.parametrize(("prefix", "variable", "module", "constant"), SHOWN_AND_PREPARED,
+                         ids=[f"{m}.{c}" for _, _, m, c in SHOWN_AND_PREPARED])
+def test_a_prepared_handler_is_the_one_the_notebook_shows(prefix: str, variable: str, module: str,
+                                                           constant: str) -> None:
+    import importlib  # the exercise module named by the parameters
+
+    nb = next(n for n in NOTEBOOKS if n.name.startswith(prefix))
+    shown = next(_src(c) for c in _cells(nb) if _src(c).startswith(f"%%lambda_handler {variable}\n"))
+    prepared = getattr(importlib.import_module(f"lab_support.exercises.{module}"), constant)
+    assert shown.split("\n", 1)[1].strip() == prepared.strip(), f"{nb.name}'s {variable} differs from {constant}"
