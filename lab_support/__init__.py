@@ -79,7 +79,18 @@ from lab_support.core.session import (
     stop,
 )
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE, RUN_TAG_KEY, tag_list, tags
-from lab_support.course import api_builders, endpoint_types, lambda_output, observability, openapi, postman, resources
+from lab_support.course import (
+    api_builders,
+    endpoint_types,
+    lambda_output,
+    observability,
+    openapi,
+    operations,
+    postman,
+    resources,
+    service_map,
+    throttling,
+)
 from lab_support.course.datafiles import data_file
 from lab_support.course.envcheck import check_environment
 from lab_support.course.figures import use_course_style
@@ -161,6 +172,7 @@ __all__ = [
     "notes_collection",
     "observability",
     "openapi",
+    "operations",
     "postman",
     "register_extension",
     "request_builder",
@@ -168,6 +180,7 @@ __all__ = [
     "resources",
     "retrying",
     "send",
+    "service_map",
     "show",
     "skip_on_aws",
     "start",
@@ -177,6 +190,7 @@ __all__ = [
     "stop_notes_service",
     "tag_list",
     "tags",
+    "throttling",
     "time_scale",
     "until",
     "use_course_style",

@@ -353,3 +353,29 @@ def test_a_prepared_handler_is_the_one_the_notebook_shows(prefix: str, variable:
     shown = next(_src(c) for c in _cells(nb) if _src(c).startswith(f"%%lambda_handler {variable}\n"))
     prepared = getattr(importlib.import_module(f"lab_support.exercises.{module}"), constant)
     assert shown.split("\n", 1)[1].strip() == prepared.strip(), f"{nb.name}'s {variable} differs from {constant}"
+
+
+# ---- plumbing off screen ----------------------------------------------------------------------------------------
+
+# The course's vocabulary, introduced in 00–02 and used everywhere: starting, checking, showing, deploying a
+# handler, waiting for AWS, skipping on a real account, cleaning up. Exercise set-ups (prepare_…) belong to their
+# exercise. Any other lab_support name a notebook's cells use is plumbing a student has to learn for that notebook.
+VOCABULARY = {"start", "use_course_style", "costs", "cost_notice", "check", "hint", "cleanup", "leftovers", "show",
+              "status_text", "send", "curl_line", "explain", "create_function", "lambda_zip", "skip_on_aws", "until",
+              "retrying", "wait_idle", "data_file"}
+HANDFUL = 6
+
+
+def _lab_support_names(nb: Path) -> set[str]:
+    code = "\n".join(_src(c) for c in _cells(nb) if c["cell_type"] == "code")
+    names = set(re.findall(r"\blab\.([a-z_]+)", code))
+    for grouped, single in re.findall(r"^from lab_support[\w.]* import (?:\(([^)]*)\)|(.*))$", code, re.M):
+        names |= {part.split(" as ")[0].strip() for part in (grouped or single).replace("\n", ",").split(",")
+                  if part.strip() and not part.strip().startswith("#")}
+    return {n for n in names if n not in VOCABULARY and not n.startswith("prepare_")}
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_a_student_sees_a_handful_of_plumbing_names(nb: Path) -> None:
+    names = _lab_support_names(nb)
+    assert len(names) <= HANDFUL, f"{nb.name} uses {len(names)} lab_support names beyond the vocabulary: {sorted(names)}"

@@ -92,8 +92,6 @@ import json
 
 import boto3
 
-from lab_support.course.lambda_output import log_tail, now_ms, read_payload, show_invocation, tidy, wait_for_log_events
-from lab_support.course.resources import bucket, execution_role, table
 
 lam = boto3.client("lambda")
 iam = boto3.client("iam")
@@ -140,7 +138,7 @@ fn = lab.create_function("nb02-on-upload", on_upload_code)
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # start with no statement (re-runs)
     lam.remove_permission(FunctionName="nb02-on-upload", StatementId="s3-invoke")
 
-BUCKET = bucket(aws.unique_name("nb02-uploads"))
+BUCKET = lab.resources.bucket(aws.unique_name("nb02-uploads"))
 print(fn["FunctionName"], fn["Runtime"], fn["Handler"])
 print("role:", fn["Role"])
 
@@ -187,9 +185,9 @@ lab.show(policy["Statement"][0])
 # function's log shows the event a moment later (`wait_for_log_events` polls `logs.filter_log_events`).
 
 # %% slideshow={"slide_type": "fragment"}
-since = now_ms()
+since = lab.lambda_output.now_ms()
 s3.put_object(Bucket=BUCKET, Key="photos/cat.jpg", Body=b"not really a cat")
-for line in wait_for_log_events("nb02-on-upload", since_ms=since, pattern='"new object"'):
+for line in lab.lambda_output.wait_for_log_events("nb02-on-upload", since_ms=since, pattern='"new object"'):
     print(line)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -328,7 +326,7 @@ lab.check("02.1")
 LOGS_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}
 
-writer_role = execution_role("nb02-writer-role", inline={"logs": LOGS_ONLY})  # one inline policy, nothing else
+writer_role = lab.resources.execution_role("nb02-writer-role", inline={"logs": LOGS_ONLY})  # one inline policy, nothing else
 writer_role
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -356,7 +354,7 @@ def handler(event, context):
 # The table (`lab.resources.table` creates it or finds it), and the function, deployed with the logs-only role:
 
 # %% slideshow={"slide_type": "-"}
-table("nb02-notes", key="id")
+lab.resources.table("nb02-notes", key="id")
 writer = lab.create_function("nb02-notes-writer", writer_code, role=writer_role,
                              Environment={"Variables": {"BUCKET": BUCKET}})
 writer["Role"]
@@ -368,7 +366,7 @@ writer["Role"]
 
 # %% slideshow={"slide_type": "fragment"}
 response = lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "s3", "id": "1", "text": "hi"}))
-show_invocation(response)
+lab.lambda_output.show_invocation(response)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # DynamoDB says the same thing with its own error code, `AccessDeniedException`; boto3 has no class of that name
@@ -377,7 +375,7 @@ show_invocation(response)
 
 # %% slideshow={"slide_type": "-"}
 response = lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "dynamodb", "id": "1", "text": "hi"}))
-show_invocation(response)
+lab.lambda_output.show_invocation(response)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The bucket is not locked: the **kernel's** own calls use your credentials, not the function's role, and are
@@ -398,10 +396,10 @@ iam.put_role_policy(RoleName="nb02-writer-role", PolicyName="write-notes", Polic
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/notes/*"}],
 }))
-show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "s3", "id": "1", "text": "hi"})))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "s3", "id": "1", "text": "hi"})))
 
 # %% slideshow={"slide_type": "fragment"}
-show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "dynamodb", "id": "1", "text": "hi"})))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-notes-writer", Payload=json.dumps({"to": "dynamodb", "id": "1", "text": "hi"})))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** Stress the asymmetry: the *same* bucket accepts the kernel's write and refuses the function's.
@@ -432,7 +430,7 @@ from lab_support.exercises.nb02 import prepare_02_2
 
 guestbook_table_arn = prepare_02_2()
 print("table:", guestbook_table_arn)
-show_invocation(lam.invoke(FunctionName="nb02-guestbook", Payload=json.dumps({"name": "ada", "message": "hello"})))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-guestbook", Payload=json.dumps({"name": "ada", "message": "hello"})))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 02.2 · Diagnose: a guestbook that may not write
@@ -491,22 +489,22 @@ lab.create_function("nb02-hello", hello_code)["FunctionArn"]
 
 # %% slideshow={"slide_type": "subslide"}
 response = lam.invoke(FunctionName="nb02-hello", InvocationType="RequestResponse", Payload=json.dumps({"name": "Ada"}))
-show_invocation(response)
+lab.lambda_output.show_invocation(response)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # `Event` returns **202** at once with an empty payload; the handler's output only shows up in its log:
 
 # %% slideshow={"slide_type": "-"}
-since = now_ms()
+since = lab.lambda_output.now_ms()
 response = lam.invoke(FunctionName="nb02-hello", InvocationType="Event", Payload=json.dumps({"name": "Grace"}))
-show_invocation(response)
-print("later, in the log:", wait_for_log_events("nb02-hello", since_ms=since, pattern='"Hello, Grace"'))
+lab.lambda_output.show_invocation(response)
+print("later, in the log:", lab.lambda_output.wait_for_log_events("nb02-hello", since_ms=since, pattern='"Hello, Grace"'))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # `DryRun` answers **204** and runs nothing: a cheap way to check that a function exists and that you may invoke it.
 
 # %% slideshow={"slide_type": "-"}
-show_invocation(lam.invoke(FunctionName="nb02-hello", InvocationType="DryRun", Payload=b"{}"))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-hello", InvocationType="DryRun", Payload=b"{}"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # So far the function worked. This one always fails:
@@ -554,8 +552,8 @@ lab.check("02.3", prediction=prediction)
 lab.create_function("nb02-hello", hello_code, Environment={"Variables": {"GREETING_STYLE": "friendly"}})
 for name in ["Ada", "Grace", "Linus"]:
     response = lam.invoke(FunctionName="nb02-hello", Payload=json.dumps({"name": name}), LogType="Tail")
-    print(read_payload(response))
-    print("   ", next(line for line in log_tail(response).splitlines() if line.startswith("REPORT")))
+    print(lab.lambda_output.read_payload(response))
+    print("   ", next(line for line in lab.lambda_output.log_tail(response).splitlines() if line.startswith("REPORT")))
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # The counter goes 1, 2, 3: one environment served all three. Only the first **REPORT** line carries an
@@ -575,7 +573,7 @@ logs = boto3.client("logs")
 request_id = response["ResponseMetadata"]["RequestId"]  # the last invocation above: the same id as in its logs
 events = logs.filter_log_events(logGroupName="/aws/lambda/nb02-hello", filterPattern=f'"{request_id}"')["events"]
 for event in events:
-    print(tidy(event["message"]))
+    print(lab.lambda_output.tidy(event["message"]))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** The response's `x-amzn-RequestId` header (boto3's `ResponseMetadata.RequestId`) is the
@@ -626,7 +624,7 @@ print(f"versions {v1} and {v2}; alias {alias['Name']} -> {alias['FunctionVersion
 # %% slideshow={"slide_type": "-"}
 for qualifier in [v1, v2, "$LATEST"]:
     response = lam.invoke(FunctionName="nb02-hello", Qualifier=qualifier, Payload=json.dumps({"name": "Ada"}))
-    print(f"{qualifier:>8}: {read_payload(response)['greeting']}  (ExecutedVersion {response['ExecutedVersion']})")
+    print(f"{qualifier:>8}: {lab.lambda_output.read_payload(response)['greeting']}  (ExecutedVersion {response['ExecutedVersion']})")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Invoking the alias 100 times: each invocation picks a version at random, with the alias's weights, and
@@ -694,7 +692,7 @@ no_retries = aws.client("lambda", config=Config(retries={"total_max_attempts": 1
 # %% slideshow={"slide_type": "-"}
 def call_slow(n):
     try:
-        return read_payload(no_retries.invoke(FunctionName="nb02-slow", Payload=json.dumps({"n": n})))
+        return lab.lambda_output.read_payload(no_retries.invoke(FunctionName="nb02-slow", Payload=json.dumps({"n": n})))
     except no_retries.exceptions.TooManyRequestsException as err:
         return f"{err.response['ResponseMetadata']['HTTPStatusCode']} {err.response['Error']['Code']} ({err.response['Reason']})"
 
@@ -709,7 +707,7 @@ with ThreadPoolExecutor(2) as pool:
 # %% slideshow={"slide_type": "-"}
 import time
 
-since = now_ms()
+since = lab.lambda_output.now_ms()
 with ThreadPoolExecutor(1) as pool:
     busy = pool.submit(call_slow, 3)  # keeps the environment busy for a second
     time.sleep(0.2)
@@ -717,7 +715,7 @@ with ThreadPoolExecutor(1) as pool:
                                           Payload=json.dumps({"n": 4}))["StatusCode"])
     print("synchronous call:", busy.result())
 lab.wait_idle()
-ran = lab.until(lambda: wait_for_log_events("nb02-slow", since_ms=since, pattern='"done 4"', timeout=0),
+ran = lab.until(lambda: lab.lambda_output.wait_for_log_events("nb02-slow", since_ms=since, pattern='"done 4"', timeout=0),
                 what="the queued event's log line")
 print("the event ran later:", ran != [])
 
@@ -770,7 +768,7 @@ lab.create_function("nb02-moody", moody_code, Timeout=1, MemorySize=128)
 
 def call(event, **kwargs):
     """Invoke nb02-moody with `event` and print the response."""
-    show_invocation(lam.invoke(FunctionName="nb02-moody", Payload=json.dumps(event), **kwargs))
+    lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-moody", Payload=json.dumps(event), **kwargs))
 
 
 call({"do": "ok"})
@@ -856,7 +854,7 @@ def handler(event, context):
 
 # %% slideshow={"slide_type": "-"}
 lab.create_function("nb02-broken", good_code, handler="main.handler")  # the file in the zip is app.py
-show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 
 
 # %% slideshow={"slide_type": "subslide"}
@@ -866,10 +864,10 @@ def set_handler(handler):
 
 
 set_handler("app.lambda_handler")  # the module is right, the function name is not
-show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 print("\nfixed (app.handler):")
 set_handler("app.handler")
-show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A role Lambda cannot assume
@@ -878,7 +876,7 @@ show_invocation(lam.invoke(FunctionName="nb02-broken", Payload=b"{}"))
 # created ([execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)):
 
 # %% slideshow={"slide_type": "fragment"}
-ec2_role = execution_role("nb02-ec2-role", inline={"logs": LOGS_ONLY}, trust_service="ec2.amazonaws.com")
+ec2_role = lab.resources.execution_role("nb02-ec2-role", inline={"logs": LOGS_ONLY}, trust_service="ec2.amazonaws.com")
 print(json.dumps(iam.get_role(RoleName="nb02-ec2-role")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]))
 with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
     lam.delete_function(FunctionName="nb02-misconfigured")  # start without it (re-runs)
@@ -897,7 +895,7 @@ TRUST_LAMBDA = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 iam.update_assume_role_policy(RoleName="nb02-ec2-role", PolicyDocument=json.dumps(TRUST_LAMBDA))
 lab.create_function("nb02-misconfigured", good_code, role=ec2_role)
-show_invocation(lam.invoke(FunctionName="nb02-misconfigured", Payload=b"{}"))
+lab.lambda_output.show_invocation(lam.invoke(FunctionName="nb02-misconfigured", Payload=b"{}"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **Speaker notes.** On AWS the same errors appear in the console's Test tab and in CloudWatch Logs; the local

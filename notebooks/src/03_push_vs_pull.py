@@ -86,9 +86,6 @@ import time
 
 import boto3
 
-from lab_support.course.lambda_output import handler_output, now_ms
-from lab_support.course.resources import (bucket, clear_mappings, execution_role, queue, queue_depth, stream,
-                                          track_mapping)
 
 s3, lam, sqs, iam, kinesis = (boto3.client(name) for name in ("s3", "lambda", "sqs", "iam", "kinesis"))
 print("clients and helpers ready; AWS seconds per local second:", lab.time_scale)
@@ -138,7 +135,7 @@ def handler(event, context):
 # notification and no permission.
 
 # %% slideshow={"slide_type": "-"}
-BUCKET = bucket(aws.unique_name("nb03-uploads"))  # bucket names are global on AWS: the suffix keeps it ours
+BUCKET = lab.resources.bucket(aws.unique_name("nb03-uploads"))  # bucket names are global on AWS: the suffix keeps it ours
 on_upload = lab.create_function("nb03-on-upload", on_upload_code)
 s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})  # start from none
 try:
@@ -190,11 +187,11 @@ for config in s3.get_bucket_notification_configuration(Bucket=BUCKET)["LambdaFun
 # Lambda, `lab.until` for AWS's log), then read the log. `lab.show(value)` prints a long value's first 15 lines.
 
 # %% slideshow={"slide_type": "-"}
-since = now_ms()
+since = lab.lambda_output.now_ms()
 s3.put_object(Bucket=BUCKET, Key="photos/my cat.jpg", Body=b"meow")
 lab.wait_idle()
-lab.until(lambda: len(handler_output("nb03-on-upload", since)) >= 2, what="S3 to invoke nb03-on-upload")
-printed = handler_output("nb03-on-upload", since)
+lab.until(lambda: len(lab.lambda_output.handler_output("nb03-on-upload", since)) >= 2, what="S3 to invoke nb03-on-upload")
+printed = lab.lambda_output.handler_output("nb03-on-upload", since)
 event = json.loads(printed[0])
 lab.show(event)
 
@@ -243,12 +240,12 @@ notification["LambdaFunctionConfigurations"][0]["Filter"] = {"Key": {"FilterRule
 ]}}
 s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration=notification)
 
-since = now_ms()
+since = lab.lambda_output.now_ms()
 for key in ["photos/dog.jpg", "photos/dog.png", "docs/dog.jpg", "photos/2024/party.jpg"]:
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"...")
 lab.wait_idle()
-lab.until(lambda: len(handler_output("nb03-on-upload", since)) >= 4, what="S3 to invoke nb03-on-upload twice")
-received = sorted(line for line in handler_output("nb03-on-upload", since) if line.startswith("new object"))
+lab.until(lambda: len(lab.lambda_output.handler_output("nb03-on-upload", since)) >= 4, what="S3 to invoke nb03-on-upload twice")
+received = sorted(line for line in lab.lambda_output.handler_output("nb03-on-upload", since) if line.startswith("new object"))
 print("\n".join(received))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -286,14 +283,14 @@ def handler(event, context):
     raise RuntimeError("payment service unavailable")
 
 # %% slideshow={"slide_type": "fragment"}
-async_role = execution_role("nb03-async-role", managed=["AWSLambdaBasicExecutionRole"])
+async_role = lab.resources.execution_role("nb03-async-role", managed=["AWSLambdaBasicExecutionRole"])
 lab.create_function("nb03-always-fails", fails_code, role=async_role)
 try:
     lam.delete_function_event_invoke_config(FunctionName="nb03-always-fails")  # back to AWS's defaults
 except lam.exceptions.ResourceNotFoundException:
     pass
 
-since = now_ms()
+since = lab.lambda_output.now_ms()
 response = lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 42}))
 print(f"StatusCode: {response['StatusCode']} (queued; the caller does not learn about the error)")
 
@@ -303,12 +300,12 @@ print(f"StatusCode: {response['StatusCode']} (queued; the caller does not learn 
 
 # %% slideshow={"slide_type": "-"}
 def attempts():
-    return [line for line in handler_output("nb03-always-fails", since) if line.startswith("attempt")]
+    return [line for line in lab.lambda_output.handler_output("nb03-always-fails", since) if line.startswith("attempt")]
 
 
 lab.wait_idle()
 lab.until(lambda: len(attempts()) >= 3, what="Lambda's three attempts (about 3 minutes on AWS)", max_wait=300)
-for line in handler_output("nb03-always-fails", since):
+for line in lab.lambda_output.handler_output("nb03-always-fails", since):
     print(line)
 for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fails")[-2:]:
     print("Lambda:", entry["note"])
@@ -328,7 +325,7 @@ for entry in lab.event_sources.timeline("async.retry_scheduled", "nb03-always-fa
 # `sqs:SendMessage` on the queue:
 
 # %% slideshow={"slide_type": "-"}
-failed_url, failed_arn = queue("nb03-failed-events")
+failed_url, failed_arn = lab.resources.queue("nb03-failed-events")
 iam.put_role_policy(RoleName="nb03-async-role", PolicyName="send-failures", PolicyDocument=json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": failed_arn}]}))
@@ -337,7 +334,7 @@ lab.retrying(lambda: lam.put_function_event_invoke_config(  # on AWS the new pol
     FunctionName="nb03-always-fails", MaximumRetryAttempts=0,
     DestinationConfig={"OnFailure": {"Destination": failed_arn}},
 ), retry_on=lambda err: "permission" in str(err), what="the role's new permission")
-since = now_ms()
+since = lab.lambda_output.now_ms()
 lam.invoke(FunctionName="nb03-always-fails", InvocationType="Event", Payload=json.dumps({"order": 43}))
 lab.wait_idle()
 lab.until(attempts, what="the one attempt")
@@ -397,14 +394,14 @@ def handler(event, context):
     print(f"batch of {len(bodies)}: {bodies}")
 
 # %% slideshow={"slide_type": "fragment"}
-reader_role = execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole"])  # logs only, no SQS
+reader_role = lab.resources.execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole"])  # logs only, no SQS
 lab.create_function("nb03-order-worker", order_worker_code, role=reader_role)
-clear_mappings("nb03-order-worker")
-orders_url, orders_arn = queue("nb03-orders")
+lab.resources.clear_mappings("nb03-order-worker")
+orders_url, orders_arn = lab.resources.queue("nb03-orders")
 
 for n in range(1, 6):  # messages waiting before any mapping exists
     sqs.send_message(QueueUrl=orders_url, MessageBody=f"order {n}")
-print("messages waiting:", queue_depth(orders_url))
+print("messages waiting:", lab.resources.queue_depth(orders_url))
 
 # %% slideshow={"slide_type": "fragment"}
 try:
@@ -418,26 +415,27 @@ except lam.exceptions.InvalidParameterValueException as err:
 # ([execution role permissions for SQS](https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html)).
 
 # %% slideshow={"slide_type": "-"}
-execution_role("nb03-queue-reader", managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
-since = now_ms()
+lab.resources.execution_role("nb03-queue-reader",
+                             managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
+since = lab.lambda_output.now_ms()
 mapping = lab.retrying(  # on AWS the role's new policy takes a few seconds to be seen
     lambda: lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
                                             BatchSize=10),
     retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException),
     what="the role's new SQS permissions")
-track_mapping(mapping, "nb03-orders -> nb03-order-worker")
+lab.resources.track_mapping(mapping, "nb03-orders -> nb03-order-worker")
 print({k: mapping[k] for k in ("State", "BatchSize", "EventSourceArn")})
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "subslide"}
 def orders_done():  # all five orders in the log (on AWS perhaps in more than one batch), none left
-    printed = handler_output("nb03-order-worker", since)
-    return sum(line.count("'order ") for line in printed) >= 5 and queue_depth(orders_url) == 0
+    printed = lab.lambda_output.handler_output("nb03-order-worker", since)
+    return sum(line.count("'order ") for line in printed) >= 5 and lab.resources.queue_depth(orders_url) == 0
 
 
 lab.wait_idle()
 lab.until(orders_done, what="the mapping to deliver the five orders")
-print("\n".join(handler_output("nb03-order-worker", since)))
-print("messages left in the queue:", queue_depth(orders_url))
+print("\n".join(lab.lambda_output.handler_output("nb03-order-worker", since)))
+print("messages left in the queue:", lab.resources.queue_depth(orders_url))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The five messages that were waiting came in **one** invocation: a batch of up to `BatchSize` (default 10 for
@@ -464,13 +462,13 @@ SETTINGS = {  # queue and function name: (BatchSize, MaximumBatchingWindowInSeco
     "nb03-batch-size-1": (1, 0), "nb03-batch-size-10": (10, 0), "nb03-batch-window-20s": (10, 20)}
 queues = {}
 for name, (size, window) in SETTINGS.items():
-    url, arn = queue(name)
+    url, arn = lab.resources.queue(name)
     lab.create_function(name, order_worker_code, role=reader_role)  # one function per queue: they do not compete
-    clear_mappings(name)
+    lab.resources.clear_mappings(name)
     lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))  # warm up: no cold start in the plot
     m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=size,
                                         MaximumBatchingWindowInSeconds=window)
-    track_mapping(m, name)
+    lab.resources.track_mapping(m, name)
     queues[name] = (url, arn)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -578,36 +576,37 @@ def handler(event, context):
 
 # %% slideshow={"slide_type": "fragment"}
 lab.create_function("nb03-job-worker", job_worker_code, role=reader_role)
-clear_mappings("nb03-job-worker")
-jobs_dlq_url, jobs_dlq_arn = queue("nb03-jobs-dlq")
-jobs_url, jobs_arn = queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
+lab.resources.clear_mappings("nb03-job-worker")
+jobs_dlq_url, jobs_dlq_arn = lab.resources.queue("nb03-jobs-dlq")
+jobs_url, jobs_arn = lab.resources.queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
     {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": 3}))
 jobs_mapping = lam.create_event_source_mapping(EventSourceArn=jobs_arn, FunctionName="nb03-job-worker",
                                                BatchSize=10, Enabled=False)
-track_mapping(jobs_mapping, "nb03-jobs -> nb03-job-worker")
+lab.resources.track_mapping(jobs_mapping, "nb03-jobs -> nb03-job-worker")
 sqs.send_message_batch(QueueUrl=jobs_url, Entries=[
     {"Id": str(i), "MessageBody": body} for i, body in enumerate(["job 1", "poison job", "job 2"])])
-print("messages waiting:", queue_depth(jobs_url))
+print("messages waiting:", lab.resources.queue_depth(jobs_url))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Enable the mapping, and watch the batch come back every visibility timeout (30 s on AWS, 0.5 s here):
 
 # %% slideshow={"slide_type": "-"}
 def receives():  # what the function printed for each message it received
-    return [line for line in handler_output("nb03-job-worker", since) if ": receive #" in line]
+    printed = lab.lambda_output.handler_output("nb03-job-worker", since)
+    return [line for line in printed if ": receive #" in line]
 
 
-since = now_ms()
+since = lab.lambda_output.now_ms()
 lam.update_event_source_mapping(UUID=jobs_mapping["UUID"], Enabled=True)
 lab.wait_idle()
-lab.until(lambda: "'poison job': receive #3" in receives() and queue_depth(jobs_url) == 0,
-          what="three receives, then the dead-letter queue (about 2 minutes on AWS)", max_wait=240)
+lab.until(lambda: "'poison job': receive #3" in receives() and lab.resources.queue_depth(jobs_url) == 0,
+          what="three receives, then the dead-letter queue (2 minutes on AWS)", max_wait=240)
 print("\n".join(receives()))
-print("left in nb03-jobs:", queue_depth(jobs_url))
-dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+print("left in nb03-jobs:", lab.resources.queue_depth(jobs_url))
+dead = sqs.receive_message(QueueUrl=jobs_dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
 print("in nb03-jobs-dlq:", sorted(m["Body"] for m in dead))
 
-# %% [markdown] slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The handler raised at `poison job`, so the whole batch failed: `job 1` was processed again on every receive, and
 # `job 2` never at all. After the third failed receive the next one would have exceeded `maxReceiveCount` (3), so
 # SQS moved all three messages to the dead-letter queue, good jobs included.
@@ -719,8 +718,8 @@ lab.check("03.3")
 
 # %% slideshow={"slide_type": "-"}
 STREAM = "nb03-clicks"
-stream_since = now_ms()
-stream_arn = stream(STREAM, shards=2, fresh=True)  # deleted and created again: an empty stream on every run
+stream_since = lab.lambda_output.now_ms()
+stream_arn = lab.resources.stream(STREAM, shards=2, fresh=True)  # deleted and created again: an empty stream on every run
 
 for user in ["alice", "bob"]:  # two records per user before any mapping exists
     for i in range(2):
@@ -742,15 +741,15 @@ def handler(event, context):
 # Kinesis read permissions (`AWSLambdaKinesisExecutionRole`):
 
 # %% slideshow={"slide_type": "-"}
-stream_role = execution_role("nb03-stream-reader",
+stream_role = lab.resources.execution_role("nb03-stream-reader",
                              managed=["AWSLambdaBasicExecutionRole", "AWSLambdaKinesisExecutionRole"])
 for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
     lab.create_function(name, clicks_code, role=stream_role)
-    clear_mappings(name)
+    lab.resources.clear_mappings(name)
     m = lab.retrying(lambda: lam.create_event_source_mapping(  # on AWS a new role takes a moment to be seen
         EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position, BatchSize=100),
         retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException), what="the new role")
-    track_mapping(m, f"{STREAM} -> {name}")
+    lab.resources.track_mapping(m, f"{STREAM} -> {name}")
     lab.until(lambda: lam.get_event_source_mapping(UUID=m["UUID"])["State"] == "Enabled",  # on AWS: Creating first
               what=f"the mapping to {name} to be Enabled")
 print("two mappings on", STREAM)
@@ -766,7 +765,7 @@ for i in range(3):
 
 def per_shard(name):  # {shard: the records the function got from it, in order}
     received = {}
-    for line in handler_output(name, stream_since):
+    for line in lab.lambda_output.handler_output(name, stream_since):
         shard, data = line.split(" ", 1)
         received.setdefault(shard, []).extend(json.loads(data))
     return received

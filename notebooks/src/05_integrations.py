@@ -88,7 +88,7 @@ lab.costs("05")
 # ### Re-runnable set-up
 #
 # Notebook 04 built a REST API step by step; here each method is built the same way, with the re-run plumbing of
-# `lab_support.course.api_builders` (plain boto3 inside; read it: it is short):
+# `lab.api_builders` (plain boto3 inside; read it: it is short):
 #
 # | helper | what it does |
 # |---|---|
@@ -103,10 +103,9 @@ import json
 
 import requests
 
-from lab_support.course.api_builders import allow_api_gateway, clear_method, http_api, lambda_uri, resource, rest_api
 
 apig = aws.client("apigateway")
-api_id = rest_api("nb05-integrations", endpointConfiguration={"types": ["REGIONAL"]})
+api_id = lab.api_builders.rest_api("nb05-integrations", endpointConfiguration={"types": ["REGIONAL"]})
 print(aws.stage_url(api_id, "dev"))  # where its stage "dev" will answer
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -144,7 +143,7 @@ def handler(event, context):
 
 # %% slideshow={"slide_type": "-"}
 echo = lab.create_function("nb05-echo", echo_code)
-allow_api_gateway("nb05-echo", api_id)
+lab.api_builders.allow_api_gateway("nb05-echo", api_id)
 echo["FunctionName"], echo["Runtime"], echo["Handler"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -154,11 +153,11 @@ echo["FunctionName"], echo["Runtime"], echo["Handler"]
 # calls Lambda's Invoke API with POST, whatever the client's method). No templates, no integration responses.
 
 # %% slideshow={"slide_type": "-"}
-proxy = resource(api_id, "/proxy")
-clear_method(api_id, proxy, "GET")  # a re-run starts this method over
+proxy = lab.api_builders.resource(api_id, "/proxy")
+lab.api_builders.clear_method(api_id, proxy, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=proxy, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=proxy, httpMethod="GET", type="AWS_PROXY",
-                     integrationHttpMethod="POST", uri=lambda_uri(echo["FunctionArn"]))
+                     integrationHttpMethod="POST", uri=lab.api_builders.lambda_uri(echo["FunctionArn"]))
 apig.create_deployment(restApiId=api_id, stageName="dev")
 
 url = aws.stage_url(api_id, "dev", "proxy?name=Ada")
@@ -207,12 +206,12 @@ def handler(event, context):
 
 # %% slideshow={"slide_type": "-"}
 plain = lab.create_function("nb05-plain", plain_code)
-allow_api_gateway("nb05-plain", api_id)
-bad = resource(api_id, "/plain")
-clear_method(api_id, bad, "GET")  # a re-run starts this method over
+lab.api_builders.allow_api_gateway("nb05-plain", api_id)
+bad = lab.api_builders.resource(api_id, "/plain")
+lab.api_builders.clear_method(api_id, bad, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=bad, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=bad, httpMethod="GET", type="AWS_PROXY",
-                     integrationHttpMethod="POST", uri=lambda_uri(plain["FunctionArn"]))
+                     integrationHttpMethod="POST", uri=lab.api_builders.lambda_uri(plain["FunctionArn"]))
 apig.create_deployment(restApiId=api_id, stageName="dev")
 r = lab.send("GET", aws.stage_url(api_id, "dev", "plain"))
 
@@ -274,13 +273,13 @@ lab.check("05.1")
 #    [Handle Lambda errors](https://docs.aws.amazon.com/apigateway/latest/developerguide/handle-errors-in-lambda-integration.html)).
 
 # %% slideshow={"slide_type": "-"}
-direct = resource(api_id, "/direct")
-clear_method(api_id, direct, "GET")  # a re-run starts this method over
+direct = lab.api_builders.resource(api_id, "/direct")
+lab.api_builders.clear_method(api_id, direct, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=direct, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.querystring.name": False})
 integration = apig.put_integration(
     restApiId=api_id, resourceId=direct, httpMethod="GET", type="AWS", integrationHttpMethod="POST",
-    uri=lambda_uri(echo["FunctionArn"]),
+    uri=lab.api_builders.lambda_uri(echo["FunctionArn"]),
     requestTemplates={"application/json": '{"name": "$input.params(\'name\')", "stage": "$context.stage"}'},
 )
 integration["type"], integration["requestTemplates"]
@@ -370,9 +369,9 @@ notes
 
 # %% slideshow={"slide_type": "-"}
 lab.skip_on_aws(ON_THIS_MACHINE)
-notes_api = rest_api("nb05-notes")
-collection = resource(notes_api, "/notes")
-clear_method(notes_api, collection, "ANY")  # a re-run starts this method over
+notes_api = lab.api_builders.rest_api("nb05-notes")
+collection = lab.api_builders.resource(notes_api, "/notes")
+lab.api_builders.clear_method(notes_api, collection, "ANY")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=collection, httpMethod="ANY", authorizationType="NONE")
 apig.put_integration(restApiId=notes_api, resourceId=collection, httpMethod="ANY", type="HTTP_PROXY",
                      integrationHttpMethod="ANY", uri=f"{NOTES_URL}/notes")
@@ -403,8 +402,8 @@ r = lab.send("POST", aws.stage_url(notes_api, "dev", "notes"), {"done": True})
 
 # %% slideshow={"slide_type": "-"}
 lab.skip_on_aws(ON_THIS_MACHINE)
-titles = resource(notes_api, "/titles")
-clear_method(notes_api, titles, "GET")  # a re-run starts this method over
+titles = lab.api_builders.resource(notes_api, "/titles")
+lab.api_builders.clear_method(notes_api, titles, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=titles, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.querystring.done": False})
 apig.put_method_response(restApiId=notes_api, resourceId=titles, httpMethod="GET", statusCode="200")
@@ -433,8 +432,8 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles?done=false"))
 
 # %% slideshow={"slide_type": "-"}
 lab.skip_on_aws(ON_THIS_MACHINE)
-title = resource(notes_api, "/titles/{id}")
-clear_method(notes_api, title, "GET")  # a re-run starts this method over
+title = lab.api_builders.resource(notes_api, "/titles/{id}")
+lab.api_builders.clear_method(notes_api, title, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=notes_api, resourceId=title, httpMethod="GET", authorizationType="NONE",
                 requestParameters={"method.request.path.id": True})
 integration = apig.put_integration(
@@ -499,18 +498,17 @@ r = lab.send("GET", aws.stage_url(notes_api, "dev", "titles/99"))
 # queue (what it may do), as the tutorial's role does. Without a usable role the call fails: a role API Gateway
 # cannot assume gives 500, a role without the permission gets SQS's own `AccessDenied`.
 #
-# The queue and the role come from `lab_support.course.resources` (find-or-create, tagged, cleaned up):
+# The queue and the role come from `lab.resources` (find-or-create, tagged, cleaned up):
 # `queue(name)` returns the queue's URL and ARN, `execution_role(name, trust_service=…, inline=…)` a role trusted
 # by that service with exactly these inline policies.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.resources import execution_role, queue
 
 sqs = aws.client("sqs")
-queue_url, queue_arn = queue("nb05-messages")
+queue_url, queue_arn = lab.resources.queue("nb05-messages")
 SEND_ONLY = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}]}
-role_arn = execution_role("nb05-apigw-sqs", trust_service="apigateway.amazonaws.com", inline={"send": SEND_ONLY})
+role_arn = lab.resources.execution_role("nb05-apigw-sqs", trust_service="apigateway.amazonaws.com", inline={"send": SEND_ONLY})
 print(queue_arn)
 print(role_arn)
 
@@ -520,8 +518,8 @@ print(role_arn)
 # the JSON intact inside the form body ([`$util` reference](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html#util-template-reference)).
 
 # %% slideshow={"slide_type": "-"}
-messages = resource(api_id, "/messages")
-clear_method(api_id, messages, "POST")  # a re-run starts this method over
+messages = lab.api_builders.resource(api_id, "/messages")
+lab.api_builders.clear_method(api_id, messages, "POST")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=messages, httpMethod="POST", authorizationType="NONE")
 integration = apig.put_integration(
     restApiId=api_id, resourceId=messages, httpMethod="POST", type="AWS", integrationHttpMethod="POST",
@@ -641,7 +639,7 @@ HEALTH = {"openapi": "3.0.1", "info": {"title": "nb05-integrations", "version": 
             '{"status": "ok", "stage": "$context.stage", "colour": "$stageVariables.colour"}'}}},
     }}}}}
 apig.put_rest_api(restApiId=api_id, mode="merge", body=json.dumps(HEALTH))
-health = resource(api_id, "/health")
+health = lab.api_builders.resource(api_id, "/health")
 apig.get_method(restApiId=api_id, resourceId=health, httpMethod="GET")["methodIntegration"]["type"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -740,8 +738,8 @@ print("VPC link", link["Name"], "| subnets:", link["SubnetIds"])
 
 # %% slideshow={"slide_type": "-"}
 lab.skip_on_aws("it uses the VPC link of the cell above")
-private = resource(api_id, "/inventory")
-clear_method(api_id, private, "GET")  # a re-run starts this method over
+private = lab.api_builders.resource(api_id, "/inventory")
+lab.api_builders.clear_method(api_id, private, "GET")  # a re-run starts this method over
 apig.put_method(restApiId=api_id, resourceId=private, httpMethod="GET", authorizationType="NONE")
 apig.put_integration(restApiId=api_id, resourceId=private, httpMethod="GET", type="HTTP_PROXY",
                      integrationHttpMethod="GET", uri="http://inventory.internal.example/items",
@@ -772,8 +770,8 @@ r = lab.send("GET", aws.stage_url(api_id, "dev", "inventory"))
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
-http_id = http_api("nb05-http", Target=echo["FunctionArn"], RouteKey="GET /echo")  # quick create, on the first run
-allow_api_gateway("nb05-echo", http_id)
+http_id = lab.api_builders.http_api("nb05-http", Target=echo["FunctionArn"], RouteKey="GET /echo")  # quick create, on the first run
+lab.api_builders.allow_api_gateway("nb05-echo", http_id)
 print("routes:", [r["RouteKey"] for r in v2.get_routes(ApiId=http_id)["Items"]])
 print("integrations:", [(i["IntegrationType"], i["PayloadFormatVersion"]) for i in v2.get_integrations(ApiId=http_id)["Items"]])
 print("stages:", [(s["StageName"], s["AutoDeploy"]) for s in v2.get_stages(ApiId=http_id)["Items"]])
@@ -806,7 +804,7 @@ lab.show(http_event, lines=12)
 # The last row, live: `nb05-plain` got 502 behind the REST proxy; behind a 2.0 route it is fine.
 
 # %% slideshow={"slide_type": "-"}
-allow_api_gateway("nb05-plain", http_id)
+lab.api_builders.allow_api_gateway("nb05-plain", http_id)
 if not any(r["RouteKey"] == "GET /plain" for r in v2.get_routes(ApiId=http_id)["Items"]):
     integration = v2.create_integration(ApiId=http_id, IntegrationType="AWS_PROXY",
                                         IntegrationUri=plain["FunctionArn"], PayloadFormatVersion="2.0")

@@ -99,23 +99,22 @@ echo = lab.create_function("nb06-echo", echo_code)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # `items_method` (plain boto3, as built step by step in notebook 04) puts a `GET /items` (or another path) with a
-# given authorization in front of `nb06-echo`. The helpers of `lab_support.course.api_builders` keep it
+# given authorization in front of `nb06-echo`. The helpers of `lab.api_builders` keep it
 # re-runnable: `rest_api` and `resource` find or create, `clear_method` removes what an earlier run made,
 # `allow_api_gateway` is notebook 02's resource-based permission.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.api_builders import allow_api_gateway, clear_method, lambda_uri, resource, rest_api
 
 
 def items_method(api_id, authorization="NONE", path="/items", **method_kwargs):
     """GET `path` of `api_id` with that authorization, a Lambda proxy to nb06-echo, deployed to dev."""
-    items = resource(api_id, path)
-    clear_method(api_id, items, "GET")  # a re-run starts this method over
+    items = lab.api_builders.resource(api_id, path)
+    lab.api_builders.clear_method(api_id, items, "GET")  # a re-run starts this method over
     apig.put_method(restApiId=api_id, resourceId=items, httpMethod="GET", authorizationType=authorization,
                     **method_kwargs)
     apig.put_integration(restApiId=api_id, resourceId=items, httpMethod="GET", type="AWS_PROXY",
-                         integrationHttpMethod="POST", uri=lambda_uri(echo["FunctionArn"]))
-    allow_api_gateway("nb06-echo", api_id)
+                         integrationHttpMethod="POST", uri=lab.api_builders.lambda_uri(echo["FunctionArn"]))
+    lab.api_builders.allow_api_gateway("nb06-echo", api_id)
     apig.create_deployment(restApiId=api_id, stageName="dev")
     return aws.stage_url(api_id, "dev", path.lstrip("/"))
 
@@ -131,7 +130,7 @@ def items_method(api_id, authorization="NONE", path="/items", **method_kwargs):
 # ([Why "Missing Authentication Token"?](https://repost.aws/knowledge-center/api-gateway-authentication-token-errors)):
 
 # %% slideshow={"slide_type": "-"}
-iam_api = rest_api("nb06-iam", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+iam_api = lab.api_builders.rest_api("nb06-iam", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
 iam_url = items_method(iam_api, "AWS_IAM")
 r = lab.send("GET", iam_url)
 
@@ -182,13 +181,12 @@ def handler(event, context):
         return {"status": err.code, "body": err.read().decode()}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Its role starts with only the basic logging policy (`execution_role` from `lab_support.course.resources`
+# Its role starts with only the basic logging policy (`execution_role` from `lab.resources`
 # creates a role with exactly the policies named):
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.resources import execution_role
 
-caller_role = execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"])  # exactly this policy
+caller_role = lab.resources.execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"])  # exactly this policy
 lab.create_function("nb06-caller", caller_code, role=caller_role)
 lam = aws.client("lambda")
 
@@ -209,7 +207,7 @@ lab.show(call_from_lambda(iam_url))
 invoke_policy = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Action": "execute-api:Invoke",
     "Resource": f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{iam_api}/dev/GET/items"}]}
-execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"], inline={"invoke-nb06-iam": invoke_policy})
+lab.resources.execution_role("nb06-caller-role", managed=["AWSLambdaBasicExecutionRole"], inline={"invoke-nb06-iam": invoke_policy})
 lab.until(lambda: call_from_lambda(iam_url)["status"] == 200, what="the new policy to take effect (IAM)")
 answer = call_from_lambda(iam_url)
 print(answer["status"], json.loads(answer["body"])["userArn"])
@@ -300,7 +298,7 @@ for kind in ("IdToken", "AccessToken"):
 # `identitySource` names ([Control access to REST APIs using Amazon Cognito user pools](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-integrate-with-cognito.html)).
 
 # %% slideshow={"slide_type": "-"}
-cognito_api = rest_api("nb06-cognito", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+cognito_api = lab.api_builders.rest_api("nb06-cognito", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
 pool_authorizer = apig.create_authorizer(restApiId=cognito_api, name="users", type="COGNITO_USER_POOLS",
                                          providerARNs=[pool_arn], identitySource="method.request.header.Authorization")
 cognito_url = items_method(cognito_api, "COGNITO_USER_POOLS", authorizerId=pool_authorizer["id"])
@@ -378,10 +376,10 @@ def handler(event, context):
 authorizer_fn = lab.create_function("nb06-authorizer", authorizer_code)
 
 # %% slideshow={"slide_type": "subslide"}
-lambda_api = rest_api("nb06-lambda-authz", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
-allow_api_gateway("nb06-authorizer", lambda_api)  # API Gateway invokes the authorizer too: it needs permission
+lambda_api = lab.api_builders.rest_api("nb06-lambda-authz", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+lab.api_builders.allow_api_gateway("nb06-authorizer", lambda_api)  # API Gateway invokes the authorizer too: it needs permission
 token_authorizer = apig.create_authorizer(
-    restApiId=lambda_api, name="token", type="TOKEN", authorizerUri=lambda_uri(authorizer_fn["FunctionArn"]),
+    restApiId=lambda_api, name="token", type="TOKEN", authorizerUri=lab.api_builders.lambda_uri(authorizer_fn["FunctionArn"]),
     identitySource="method.request.header.Authorization", authorizerResultTtlInSeconds=0)  # no caching, for now
 token_url = items_method(lambda_api, "CUSTOM", authorizerId=token_authorizer["id"])
 for token in ("alice", "mallory", "eve", None):
@@ -452,14 +450,14 @@ print("61 s later:", calls_seen() - first, "new invocation")
 
 # %% slideshow={"slide_type": "subslide"}
 request_authorizer = apig.create_authorizer(
-    restApiId=lambda_api, name="team", type="REQUEST", authorizerUri=lambda_uri(authorizer_fn["FunctionArn"]),
+    restApiId=lambda_api, name="team", type="REQUEST", authorizerUri=lab.api_builders.lambda_uri(authorizer_fn["FunctionArn"]),
     identitySource="method.request.header.X-Team", authorizerResultTtlInSeconds=30)
-teams = resource(lambda_api, "/teams")
-clear_method(lambda_api, teams, "GET")
+teams = lab.api_builders.resource(lambda_api, "/teams")
+lab.api_builders.clear_method(lambda_api, teams, "GET")
 apig.put_method(restApiId=lambda_api, resourceId=teams, httpMethod="GET", authorizationType="CUSTOM",
                 authorizerId=request_authorizer["id"])
 apig.put_integration(restApiId=lambda_api, resourceId=teams, httpMethod="GET", type="AWS_PROXY",
-                     integrationHttpMethod="POST", uri=lambda_uri(echo["FunctionArn"]))
+                     integrationHttpMethod="POST", uri=lab.api_builders.lambda_uri(echo["FunctionArn"]))
 apig.create_deployment(restApiId=lambda_api, stageName="dev")
 for team in ("blue", "red", None):
     r = requests.get(aws.stage_url(lambda_api, "dev", "teams"), headers={"X-Team": team} if team else {}, timeout=30)
@@ -474,14 +472,13 @@ for team in ("blue", "red", None):
 # A refusal is 401 with a `www-authenticate` header that says why.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.api_builders import http_api
 
 v2 = aws.client("apigatewayv2")
-jwt_api = http_api("nb06-jwt", fresh=True)
+jwt_api = lab.api_builders.http_api("nb06-jwt", fresh=True)
 jwt_authorizer = v2.create_authorizer(
     ApiId=jwt_api, Name="users", AuthorizerType="JWT", IdentitySource=["$request.header.Authorization"],
     JwtConfiguration={"Issuer": f"https://cognito-idp.{aws.region}.amazonaws.com/{pool_id}", "Audience": [client_id]})
-allow_api_gateway("nb06-echo", jwt_api)
+lab.api_builders.allow_api_gateway("nb06-echo", jwt_api)
 target = v2.create_integration(ApiId=jwt_api, IntegrationType="AWS_PROXY", IntegrationUri=echo["FunctionArn"],
                                PayloadFormatVersion="2.0")["IntegrationId"]
 v2.create_route(ApiId=jwt_api, RouteKey="GET /items", Target=f"integrations/{target}", AuthorizationType="JWT",
@@ -565,9 +562,9 @@ lab.check("06.1")
 # ```
 
 # %% slideshow={"slide_type": "subslide"}
-plans_api = rest_api("nb06-plans", endpointConfiguration={"types": ["REGIONAL"]})
-plans_items = resource(plans_api, "/items")
-clear_method(plans_api, plans_items, "GET")
+plans_api = lab.api_builders.rest_api("nb06-plans", endpointConfiguration={"types": ["REGIONAL"]})
+plans_items = lab.api_builders.resource(plans_api, "/items")
+lab.api_builders.clear_method(plans_api, plans_items, "GET")
 apig.put_method(restApiId=plans_api, resourceId=plans_items, httpMethod="GET", authorizationType="NONE",
                 apiKeyRequired=True)
 apig.put_integration(restApiId=plans_api, resourceId=plans_items, httpMethod="GET", type="MOCK",
@@ -600,10 +597,9 @@ def key_in_plan(name, **plan_settings):
     return key["value"]
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.throttling import get_with_key, offered_vs_served, plot_offered_vs_served
 
 bronze_key = key_in_plan("nb06-bronze", throttle={"rateLimit": 2.0, "burstLimit": 4})
-r = get_with_key(plans_url, bronze_key)  # on AWS a new key can take a few seconds to be accepted: 403 until then
+r = lab.throttling.get_with_key(plans_url, bronze_key)  # on AWS a new key can take a few seconds to be accepted: 403 until then
 print(r.status_code, r.text)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -623,7 +619,7 @@ for second, n in enumerate([6, 6, 6, 6, 1, 1, 6, 6, 6, 6]):  # requests offered 
         r = requests.get(plans_url, headers={"x-api-key": bronze_key}, timeout=30)
         samples.append((second + i / n, r.status_code))
         clock.advance(1 / n)
-rows = offered_vs_served(samples)  # [(second, offered, served), ...]
+rows = lab.throttling.offered_vs_served(samples)  # [(second, offered, served), ...]
 print(len(samples), "offered; about 5 served in the first second (the burst of 4, plus 1 refilled), then about 2 "
       "a second, and a new burst after the quiet seconds:", abs(rows[0][2] - 5) <= 1 and rows[6][2] > 2
       and all(abs(rows[s][2] - 2) <= 1 for s in (2, 3, 8, 9)))
@@ -631,14 +627,14 @@ again = [requests.get(plans_url, headers={"x-api-key": bronze_key}, timeout=30) 
 print("429 body:", next(r.text for r in again if r.status_code == 429))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `lab_support.course.throttling.plot_offered_vs_served` counts, per second, the requests offered and those served
+# `lab.throttling.plot_offered_vs_served` counts, per second, the requests offered and those served
 # (status below 400). While the client is quiet the bucket refills, so it can burst again:
 
 # %% slideshow={"slide_type": "-"}
 import matplotlib.pyplot as plt
 
 lab.skip_on_aws("it plots the experiment of the cell above")
-ax = plot_offered_vs_served(samples, title="Usage plan nb06-bronze: rate 2/s, burst 4")
+ax = lab.throttling.plot_offered_vs_served(samples, title="Usage plan nb06-bronze: rate 2/s, burst 4")
 ax.axhline(2, linestyle=":", color="grey")
 ax.set_ylim(0, 7)
 plt.show()
@@ -658,7 +654,7 @@ import datetime as dt
 
 trial_key = key_in_plan("nb06-trial", quota={"limit": 3, "period": "DAY"})
 for _ in range(4):
-    r = get_with_key(plans_url, trial_key)
+    r = lab.throttling.get_with_key(plans_url, trial_key)
     print(r.status_code, r.text)
 today = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC).date().isoformat()
 trial = next(p for p in apig.get_usage_plans()["items"] if p["name"] == "nb06-trial")
@@ -711,7 +707,7 @@ lab.check("06.2", prediction=prediction)
 # ([resource policy examples](https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-examples.html)):
 
 # %% slideshow={"slide_type": "-"}
-waf_api = rest_api("nb06-waf", endpointConfiguration={"types": ["REGIONAL"]})
+waf_api = lab.api_builders.rest_api("nb06-waf", endpointConfiguration={"types": ["REGIONAL"]})
 waf_url = items_method(waf_api)
 items_method(waf_api, path="/admin")
 arn = f"arn:aws:execute-api:{aws.region}:{aws.account_id}:{waf_api}"
@@ -894,12 +890,12 @@ def handler(event, context):
 # %% slideshow={"slide_type": "-"}
 SHOP = "https://shop.example.com"
 orders_fn = lab.create_function("nb06-orders", orders_code)
-cors_api = rest_api("nb06-cors", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
-allow_api_gateway("nb06-orders", cors_api)
-orders = resource(cors_api, "/orders")
+cors_api = lab.api_builders.rest_api("nb06-cors", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+lab.api_builders.allow_api_gateway("nb06-orders", cors_api)
+orders = lab.api_builders.resource(cors_api, "/orders")
 apig.put_method(restApiId=cors_api, resourceId=orders, httpMethod="POST", authorizationType="NONE")
 integration = apig.put_integration(restApiId=cors_api, resourceId=orders, httpMethod="POST", type="AWS_PROXY",
-                                   integrationHttpMethod="POST", uri=lambda_uri(orders_fn["FunctionArn"]))
+                                   integrationHttpMethod="POST", uri=lab.api_builders.lambda_uri(orders_fn["FunctionArn"]))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The OPTIONS method, as a function because section's mistake 1 builds it again differently:
@@ -907,7 +903,7 @@ integration = apig.put_integration(restApiId=cors_api, resourceId=orders, httpMe
 # %% slideshow={"slide_type": "-"}
 def options_method(api_id, resource_id, **method_kwargs):
     """OPTIONS answered by a MOCK integration with the three CORS headers for SHOP."""
-    clear_method(api_id, resource_id, "OPTIONS")  # a re-run starts this method over
+    lab.api_builders.clear_method(api_id, resource_id, "OPTIONS")  # a re-run starts this method over
     apig.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", **method_kwargs)
     apig.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", type="MOCK",
                          requestTemplates={"application/json": '{"statusCode": 200}'})
@@ -942,9 +938,9 @@ show_cors(requests.post(orders_url, json={"item": "tea"}, headers={"Origin": SHO
 # Here with the TOKEN authorizer of section 4 (on this API, so it needs its own invoke permission):
 
 # %% slideshow={"slide_type": "-"}
-allow_api_gateway("nb06-authorizer", cors_api)
+lab.api_builders.allow_api_gateway("nb06-authorizer", cors_api)
 cors_token = apig.create_authorizer(restApiId=cors_api, name="token", type="TOKEN",
-                                    authorizerUri=lambda_uri(authorizer_fn["FunctionArn"]),
+                                    authorizerUri=lab.api_builders.lambda_uri(authorizer_fn["FunctionArn"]),
                                     identitySource="method.request.header.Authorization")
 options_method(cors_api, orders, authorizationType="CUSTOM", authorizerId=cors_token["id"])
 show_cors(requests.options(orders_url, headers=PREFLIGHT, timeout=30))
@@ -979,9 +975,9 @@ show_cors(requests.post(orders_url, json={"item": "tea"}, headers={"Origin": SHO
 # ([Configure CORS for HTTP APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html)).
 
 # %% slideshow={"slide_type": "-"}
-cors_http = http_api("nb06-cors-http", fresh=True, CorsConfiguration={
+cors_http = lab.api_builders.http_api("nb06-cors-http", fresh=True, CorsConfiguration={
     "AllowOrigins": [SHOP], "AllowMethods": ["POST"], "AllowHeaders": ["content-type"], "MaxAge": 300})
-allow_api_gateway("nb06-orders", cors_http)
+lab.api_builders.allow_api_gateway("nb06-orders", cors_http)
 target = v2.create_integration(ApiId=cors_http, IntegrationType="AWS_PROXY", IntegrationUri=orders_fn["FunctionArn"],
                                PayloadFormatVersion="2.0")["IntegrationId"]
 v2.create_route(ApiId=cors_http, RouteKey="POST /orders", Target=f"integrations/{target}")

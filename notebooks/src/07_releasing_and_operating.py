@@ -83,35 +83,33 @@ def handler(event, context):
     return {"statusCode": 200, "body": json.dumps(body)}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `publish_release(name, code, "1.0")` (from `lab_support.course.operations`) deploys the code with `RELEASE=1.0`
+# `publish_release(name, code, "1.0")` (from `lab.operations`) deploys the code with `RELEASE=1.0`
 # and calls `publish_version(Description="release 1.0")`; on a re-run it finds that version instead of publishing
 # another. `set_alias` is `create_alias`, or `update_alias` when the alias exists.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.operations import publish_release, set_alias
 
 lam = aws.client("lambda")
-v1 = publish_release("nb07-release", release_code, "1.0")
-v2 = publish_release("nb07-release", release_code, "2.0")  # $LATEST now holds release 2.0
+v1 = lab.operations.publish_release("nb07-release", release_code, "1.0")
+v2 = lab.operations.publish_release("nb07-release", release_code, "2.0")  # $LATEST now holds release 2.0
 for alias_name, version in [("dev", "$LATEST"), ("prod", v1), ("next", v2)]:
-    set_alias("nb07-release", alias_name, version)
+    lab.operations.set_alias("nb07-release", alias_name, version)
 print({a["Name"]: a["FunctionVersion"] for a in lam.list_aliases(FunctionName="nb07-release")["Aliases"]})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The API, from an OpenAPI definition
 #
 # Notebook 04 built a REST API method by method; here the same `GET /` Lambda proxy integration comes from an
-# OpenAPI definition (`proxy_api_definition`, from `lab_support.course.openapi`). The point of this section is its
+# OpenAPI definition (`proxy_api_definition`, from `lab.openapi`). The point of this section is its
 # integration URI: the function's ARN ends in `:${stageVariables.alias}`, so each stage fills in an alias.
 
 # %% slideshow={"slide_type": "-"}
 import json
 
-from lab_support.course.openapi import proxy_api_definition
 
 apig = aws.client("apigateway")
 fn_arn = lam.get_function_configuration(FunctionName="nb07-release")["FunctionArn"]
-definition = proxy_api_definition({"GET /": fn_arn + ":${stageVariables.alias}"}, title="nb07-releases")
+definition = lab.openapi.proxy_api_definition({"GET /": fn_arn + ":${stageVariables.alias}"}, title="nb07-releases")
 print(definition["paths"]["/"]["get"]["x-amazon-apigateway-integration"]["uri"])
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -121,9 +119,8 @@ print(definition["paths"]["/"]["get"]["x-amazon-apigateway-integration"]["uri"])
 # `create_deployment(stageName=..., variables=...)` then deploys it to a stage with its variables.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.api_builders import rest_api
 
-api_id = rest_api("nb07-releases", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
+api_id = lab.api_builders.rest_api("nb07-releases", fresh=True, endpointConfiguration={"types": ["REGIONAL"]})
 apig.put_rest_api(restApiId=api_id, mode="overwrite", body=json.dumps(definition))
 for stage in ("dev", "prod"):
     apig.create_deployment(restApiId=api_id, stageName=stage, variables={"alias": stage})
@@ -340,16 +337,15 @@ request_id = r.headers["x-amzn-RequestId"]
 print("request", request_id, "answered", r.status_code)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Its execution log, read back with `filter_log_events` (`log_events`, from `lab_support.course.operations`, calls it
+# Its execution log, read back with `filter_log_events` (`log_events`, from `lab.operations`, calls it
 # and answers nothing while the group does not exist yet; on AWS lines arrive seconds late, so `lab.until` asks
 # again). Each line starts with the request id; the lines with headers and bodies are long (and hold values that
 # change every run), so only the main steps are printed:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.operations import log_events
 
 group = f"API-Gateway-Execution-Logs_{api_id}/prod"
-lines = [e["message"] for e in lab.until(lambda: log_events(group, f'"{request_id}"'), what="the execution log")]
+lines = [e["message"] for e in lab.until(lambda: lab.operations.log_events(group, f'"{request_id}"'), what="the execution log")]
 STEPS = ("Starting execution", "HTTP Method", "Endpoint request URI", "Endpoint response body", "Method completed")
 print("every line starts with", f"({request_id})")
 for line in lines:
@@ -363,13 +359,12 @@ print(f"({len(lines)} lines in all)")
 # An access log is one line per request in a format you write with `$context` variables
 # ([`$context` variables for access logging](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html)).
 # JSON is easiest to query (CloudWatch Logs Insights finds its fields); CLF is the web servers' Common Log Format.
-# The log group must exist first: `log_group(name)` (from `lab_support.course.operations`) creates it if needed,
+# The log group must exist first: `log_group(name)` (from `lab.operations`) creates it if needed,
 # tagged, and returns its ARN.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.operations import log_group
 
-json_arn, clf_arn = log_group(f"nb07-access-json-{api_id}"), log_group(f"nb07-access-clf-{api_id}")
+json_arn, clf_arn = lab.operations.log_group(f"nb07-access-json-{api_id}"), lab.operations.log_group(f"nb07-access-clf-{api_id}")
 JSON_FORMAT = json.dumps({"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
                           "requestTime": "$context.requestTime", "httpMethod": "$context.httpMethod",
                           "path": "$context.path", "status": "$context.status",
@@ -397,7 +392,7 @@ requests.get(prod_url + "?fail=1", timeout=30)
 requests.get(dev_url, timeout=30)
 for arn in (json_arn, clf_arn):
     name = arn.split(":log-group:")[1]
-    for event in lab.until(lambda: log_events(name), what=f"a line in {name}"):
+    for event in lab.until(lambda: lab.operations.log_events(name), what=f"a line in {name}"):
         print(event["message"])
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -534,15 +529,14 @@ lab.check("07.2")
 # ```
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# `topic_to_queue` (from `lab_support.course.operations`) creates the topic, the queue and the subscription, and
+# `topic_to_queue` (from `lab.operations`) creates the topic, the queue and the subscription, and
 # gives the queue a policy that lets the topic send to it, as SNS needs on AWS
 # ([Subscribe a queue to a topic](https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html)).
 # Then the alarm: `Sum` of `5XXError` on `prod`, at least 3 in one 60-second period, notifying the topic both ways.
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.operations import topic_to_queue
 
-topic_arn, inbox_url = topic_to_queue("nb07-ops", "nb07-ops-inbox")
+topic_arn, inbox_url = lab.operations.topic_to_queue("nb07-ops", "nb07-ops-inbox")
 cw.put_metric_alarm(AlarmName="nb07-prod-5xx", AlarmDescription="prod answers 5XX errors",
                     Namespace="AWS/ApiGateway", MetricName="5XXError", Dimensions=PROD, Statistic="Sum",
                     Period=60, EvaluationPeriods=1, Threshold=3.0, ComparisonOperator="GreaterThanOrEqualToThreshold",
@@ -666,12 +660,11 @@ for doc in sorted((json.loads(s["Document"]) for s in trace["Segments"]), key=la
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # X-Ray's **service map** draws the services of recent traces and the calls between them. `service_map` and
-# `plot_service_map` (from `lab_support.course.service_map`) call `get_service_graph` and draw its answer:
+# `plot_service_map` (from `lab.service_map`) call `get_service_graph` and draw its answer:
 
 # %% slideshow={"slide_type": "-"}
-from lab_support.course.service_map import plot_service_map, service_map
 
-plot_service_map(service_map(xray, minutes=6, end=window["EndTime"]), title="X-Ray service map: nb07-releases/dev")
+lab.service_map.plot_service_map(lab.service_map.service_map(xray, minutes=6, end=window["EndTime"]), title="X-Ray service map: nb07-releases/dev")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
