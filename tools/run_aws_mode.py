@@ -164,10 +164,30 @@ def sweep_after(outcome: Outcome) -> None:
     import lab_support as lab
 
     aws = lab.current()
-    outcome.left_behind = aws.leftovers(quiet=True)
+    # on the stand-in everything is the course's; a real account may hold the student's own execution logs
+    outcome.left_behind = aws.leftovers(quiet=True) + (untagged_leftovers() if aws.endpoint_url else [])
     if outcome.left_behind:
         with contextlib.redirect_stdout(io.StringIO()):  # the list above says what goes
             aws.cleanup()
+
+
+def untagged_leftovers() -> list[str]:
+    """What the course causes but cannot tag, left after a notebook: API Gateway's execution-log groups and the
+    account's CloudWatch role setting pointing at a role that no longer exists."""
+    import lab_support as lab
+
+    aws = lab.current()
+    logs, apig, iam = aws.client("logs"), aws.client("apigateway"), aws.client("iam")
+    found = [f"log group {g['logGroupName']} (API Gateway execution log)"
+             for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="API-Gateway-Execution-Logs_")
+             for g in page.get("logGroups", [])]
+    role_arn = apig.get_account().get("cloudwatchRoleArn") or ""
+    if role_arn:
+        try:
+            iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])
+        except iam.exceptions.NoSuchEntityException:
+            found.append(f"API Gateway account setting cloudwatchRoleArn -> deleted role {role_arn.rsplit('/', 1)[-1]}")
+    return found
 
 
 def confirm_real(paths: list[Path]) -> None:

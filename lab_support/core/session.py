@@ -391,8 +391,14 @@ def start(backend: str | None = None, *, region: str | None = None, port: int | 
         if chosen == "aws":
             _SESSION = _start_aws(region)
             # plain boto3 clients in the notebook use the session's Region too (put back by stop())
-            _SESSION._saved_env = {k: os.environ.get(k) for k in ("AWS_REGION", "AWS_DEFAULT_REGION")}
-            os.environ.update({"AWS_REGION": _SESSION.region, "AWS_DEFAULT_REGION": _SESSION.region})
+            # The notebooks' plain boto3 clients: the session's Region, and botocore's standard retries with more
+            # attempts, since API Gateway limits some calls per account (DeleteRestApi one per 30 s, CreateDeployment
+            # one per 5 s: https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+            wanted = {"AWS_REGION": _SESSION.region, "AWS_DEFAULT_REGION": _SESSION.region,
+                      "AWS_RETRY_MODE": os.environ.get("AWS_RETRY_MODE") or "standard",
+                      "AWS_MAX_ATTEMPTS": os.environ.get("AWS_MAX_ATTEMPTS") or "10"}
+            _SESSION._saved_env = {k: os.environ.get(k) for k in wanted}
+            os.environ.update(wanted)
             boto3.DEFAULT_SESSION = None
             retry.set_patience(True)
             print(_banner(_SESSION), flush=True)
@@ -454,7 +460,8 @@ def _neutralise_environment(wanted: dict[str, str]) -> dict[str, str | None]:
 def _aws_region(region: str | None) -> str:
     """The Region a real-account session uses: argument, LAB_REGION, then boto3's own resolution
     (AWS_REGION, AWS_DEFAULT_REGION, the profile), else us-east-1; refused unless it is supported."""
-    chosen = region or os.environ.get("LAB_REGION")
+    # botocore reads AWS_DEFAULT_REGION and the profile, not AWS_REGION (which the other SDKs and the CLI use)
+    chosen = region or os.environ.get("LAB_REGION") or os.environ.get("AWS_REGION")
     if not chosen:
         try:
             chosen = boto3.Session().region_name

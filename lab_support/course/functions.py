@@ -109,13 +109,18 @@ def ensure_execution_role(session: Any, name: str = DEFAULT_ROLE_NAME) -> str:
         iam.create_role(
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY),
-            Description="Execution role for the course's Lambda functions (logs only)",
+            Description="Execution role for the course's Lambda functions (logs and X-Ray traces)",
             Tags=session.tag_list,
         )["Role"]["Arn"]
     )
     iam.put_role_policy(
         RoleName=name, PolicyName="AWSLambdaBasicExecutionRole", PolicyDocument=json.dumps(BASIC_EXECUTION_POLICY)
     )
+    # Active tracing (notebook 07) needs these: AWS refuses TracingConfig Active for a role without them
+    # (the actions of the managed policy AWSXRayDaemonWriteAccess).
+    iam.put_role_policy(RoleName=name, PolicyName="xray-write", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+                                                 "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]}]}))
 
     session.track(f"IAM role {name}", lambda: sweep.delete_role(iam, name), once=True)
     return arn

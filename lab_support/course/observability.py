@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from lab_support.core import retry
 from lab_support.core.session import current
 from lab_support.course.resources import execution_role
 
@@ -25,6 +26,7 @@ JSON_ACCESS_LOG = {"requestId": "$context.requestId", "ip": "$context.identity.s
 # The account-level role API Gateway writes logs with, on a real account (set once per Region):
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
 LOGGING_ROLE = "lab-apigateway-cloudwatch"
+RETENTION_DAYS = 7
 
 
 def log_group(name: str) -> str:
@@ -33,6 +35,8 @@ def log_group(name: str) -> str:
     logs = session.client("logs")
     with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=name, tags=session.tags)
+    # a week, so a group a failed run leaves behind empties itself (retention values: PutRetentionPolicy)
+    logs.put_retention_policy(logGroupName=name, retentionInDays=RETENTION_DAYS)
 
     def delete() -> None:
         with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
@@ -53,12 +57,34 @@ def ensure_logging_role() -> None:
     session = current()
     if session.backend != "aws":
         return
-    apig = session.client("apigateway")
-    if apig.get_account().get("cloudwatchRoleArn"):
-        return
+    apig, iam = session.client("apigateway"), session.client("iam")
+    current_arn = apig.get_account().get("cloudwatchRoleArn") or ""
+    if current_arn:
+        try:  # a setting that names a role deleted since (by hand, or an earlier run) is as good as none
+            iam.get_role(RoleName=current_arn.rsplit("/", 1)[-1])
+            return
+        except iam.exceptions.NoSuchEntityException:
+            pass
     arn = execution_role(LOGGING_ROLE, managed=["AmazonAPIGatewayPushToCloudWatchLogs"],
                          trust_service="apigateway.amazonaws.com")
-    apig.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}])
+
+    def point_account_at(value: str) -> None:
+        # UpdateAccount: one call every 20 s per account, and a new role is refused until IAM has it everywhere
+        retry.retrying(lambda: apig.update_account(patchOperations=[
+            {"op": "replace", "path": "/cloudwatchRoleArn", "value": value}]),
+            retry_on=lambda err: retry.error_code(err) in ("TooManyRequestsException", "BadRequestException"),
+            what="API Gateway to accept its CloudWatch role", max_wait=120, first_delay=3)
+
+    point_account_at(arn)
+
+    def unset() -> None:  # undone before the role is deleted (tracked later, so removed first)
+        if (apig.get_account().get("cloudwatchRoleArn") or "") == arn:
+            retry.retrying(lambda: apig.update_account(patchOperations=[
+                {"op": "replace", "path": "/cloudwatchRoleArn", "value": current_arn}]),
+                retry_on=lambda err: retry.error_code(err) == "TooManyRequestsException",
+                what="API Gateway's one UpdateAccount per 20 s", max_wait=60, first_delay=5)
+
+    session.track("API Gateway account setting cloudwatchRoleArn", unset, once=True)
 
 
 def enable_access_logs(api_id: str, stage: str, group: str, fields: dict[str, str] | None = None) -> str:

@@ -264,14 +264,18 @@ def stream(name: str, *, shards: int = 1, fresh: bool = False) -> str:
         kinesis.delete_stream(StreamName=name)
         kinesis.get_waiter("stream_not_exists").wait(StreamName=name)
         exists = False
-    if not exists:
-        kinesis.create_stream(StreamName=name, ShardCount=shards)
-        kinesis.get_waiter("stream_exists").wait(StreamName=name)
-        kinesis.add_tags_to_stream(StreamName=name, Tags=session.tags)
 
     def delete() -> None:
         with contextlib.suppress(kinesis.exceptions.ResourceNotFoundException):  # already gone
             kinesis.delete_stream(StreamName=name)
+
+    if not exists:
+        # Tagged as it is created and tracked before the wait: a stream is billed by the shard-hour, so one that an
+        # interrupted cell leaves behind must still be found by the clean-up
+        kinesis.create_stream(StreamName=name, ShardCount=shards, Tags=session.tags)
+        session.track(f"Kinesis stream {name}", delete, once=True)
+        kinesis.get_waiter("stream_exists").wait(StreamName=name)
+        kinesis.add_tags_to_stream(StreamName=name, Tags=session.tags)  # the embedded backend ignores Tags= above
 
     session.track(f"Kinesis stream {name}", delete, once=True)
     return str(kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"])

@@ -102,7 +102,8 @@ import boto3
 
 s3 = boto3.client("s3")
 BUCKET = aws.unique_name("start-here")
-s3.create_bucket(Bucket=BUCKET)
+where = {} if aws.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
+s3.create_bucket(Bucket=BUCKET, **where)
 s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": aws.tag_list})
 aws.track(f"bucket {BUCKET}", lambda: s3.delete_bucket(Bucket=BUCKET))
 
