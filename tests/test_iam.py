@@ -352,3 +352,23 @@ def test_sns_subscribe_allowed_delivery_refused_without_permission(shared_aws) -
     sns.publish(TopicArn=topic, Message="hello again")
     lab.wait_idle(10)
     assert [e["source"] for e in event_sources.timeline() if e["kind"] == "sns.notify"] == [fn_arn]
+
+
+def test_get_policy_answers_the_policy_of_the_resource_asked_for(aws: lab.Session) -> None:
+    """One policy per function, version and alias (GetPolicy); moto kept an alias's statements on its version."""
+    lam = aws.client("lambda")
+    lab.create_function("policies", "def handler(event, context):\n    return 1\n")
+    version = lam.publish_version(FunctionName="policies")["Version"]
+    for alias in ("prod", "beta"):
+        lam.create_alias(FunctionName="policies", Name=alias, FunctionVersion=version)
+    lam.add_permission(FunctionName="policies", Qualifier="prod", StatementId="gw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    prod = json.loads(lam.get_policy(FunctionName="policies", Qualifier="prod")["Policy"])["Statement"]
+    assert [s["Resource"].rsplit(":", 1)[-1] for s in prod] == ["prod"]
+    for asked in ({"Qualifier": "beta"}, {}):
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_policy(FunctionName="policies", **asked)
+    lam.add_permission(FunctionName="policies", StatementId="s3", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com")
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName="policies")["Policy"])["Statement"]] == ["s3"]
+    assert [s["Sid"] for s in json.loads(lam.get_policy(FunctionName="policies:prod")["Policy"])["Statement"]] == ["gw"]

@@ -140,8 +140,8 @@ def _receives_before_dead_letter() -> tuple[int, bool]:
 def _predict_receives(prediction: Any = ...) -> Any:
     if prediction is ... or prediction is None:
         return compare_prediction(prediction, None, "")
-    if isinstance(prediction, bool) or not isinstance(prediction, int):
-        return "record the number of receives as a whole number, e.g. prediction = 7"
+    if isinstance(prediction, bool) or not isinstance(prediction, int) or prediction < 1:
+        return "record the number of receives as a whole number of at least 1, e.g. prediction = 7"
     receives, dead = _receives_before_dead_letter()
     if not dead:
         return f"the experiment's message did not reach {PREDICT_DLQ} (received {receives} times): run the check again"

@@ -171,6 +171,17 @@ def _drop_permissions(alias: str) -> None:
             lam.remove_permission(FunctionName=CANARY_FN, Qualifier=alias, StatementId=statement["Sid"])
 
 
+def _beta_has_its_own_permission() -> bool | str:
+    """Section 1 teaches one permission per alias: a statement on the whole function is not the fix looked for."""
+    lam = current().client("lambda")
+    try:
+        lam.get_policy(FunctionName=CANARY_FN, Qualifier="beta")
+    except lam.exceptions.ResourceNotFoundException:
+        return ("every request succeeds, but the alias beta has no permission of its own: section 1, 'Each alias "
+                "needs its own permission', says which resource the permission belongs to")
+    return True
+
+
 @exercise(
     "07.2",
     "one request in ten fails",
@@ -201,7 +212,7 @@ def _canary_works() -> bool | str:
             return f"requests to prod still fail ({answer.status_code}): which ones, and what does the log say?"
         canary_hits += answer.json().get("release") == "2.0"
         if canary_hits >= 3:
-            return True
+            return _beta_has_its_own_permission()
     return "every request succeeds, but (almost) none reaches release 2.0: the canary should still run the new release"
 
 

@@ -293,9 +293,9 @@ def handler(event, context):
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # ### Exercise 02.1 · Fix: a greeter that answers 502
 #
-# Since version 2 was deployed, `GET /hello` answers **502 Bad Gateway**. Fix the handler in the
-# `%%lambda_handler greeter_v2` cell above (keep the new feature), run that cell again, then the next one: it
-# deploys your code and checks `GET /hello?name=Ada&lang=fr` through the API.
+# Once version 2 is deployed (the cell below does it), `GET /hello` answers **502 Bad Gateway**. Fix the
+# handler in the `%%lambda_handler greeter_v2` cell above (keep the new feature), run that cell again, then the
+# next one: it deploys your code and checks `GET /hello?name=Ada&lang=fr` through the API.
 
 # %% slideshow={"slide_type": "-"}
 # YOUR CODE HERE: fix the cell above, run it, then this one

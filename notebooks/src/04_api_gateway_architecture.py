@@ -540,7 +540,7 @@ print(refused.json()["Message"].replace(private_id, "{api-id}"))
 # and the servers of one partner company in Frankfurt, over the internet. The team already runs its own CloudFront
 # distribution, with caching and AWS WAF rules they tune themselves, for their website, and wants the API behind
 # that same distribution next year. Choose the endpoint type (`"EDGE"`, `"REGIONAL"` or `"PRIVATE"`) in
-# `choice`, and put in `reasons` the labels of the statements that support it (leave out the ones that are wrong):
+# `choice`, and put in `reasons` the labels of at least two statements that support it (leave out the wrong ones):
 #
 # - **a** Clients in or near the API's Region gain little from a detour through a CloudFront point of presence.
 # - **b** To put your own CloudFront distribution in front of an API, you put it in front of a Regional endpoint.

@@ -222,6 +222,36 @@ def _wrap_update_function_configuration(original: Any) -> Any:
     return update_function_configuration
 
 
+def _wrap_get_policy(original: Any) -> Any:
+    """GetPolicy answers the policy of the very resource asked for: the function, or one version or alias.
+
+    moto stores an alias's statements on the version the alias points to, so every alias of that version (and the
+    function itself) showed the same statements. AWS keeps one policy per function, version and alias
+    ("Returns the resource-based IAM policy for a function, version, or alias":
+    https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html), and answers ResourceNotFoundException for one
+    without statements.
+    """
+
+    def get_policy(self: Any, function_name: str, qualifier: str | None = None) -> str:
+        from moto.awslambda.exceptions import GenericResourcNotFound  # loaded with moto's Lambda models
+
+        wire = json.loads(original(self, function_name, qualifier))
+        parts = function_name.split(":")
+        name, named_qualifier = (parts[6], parts[7] if len(parts) > 7 else None) if function_name.startswith("arn:") \
+            else (parts[0], parts[1] if len(parts) > 1 else None)
+        base = self._lambdas.get_function_by_name_or_arn_with_qualifier(name, None).function_arn.split(":$LATEST")[0]
+        wanted_qualifier = qualifier or named_qualifier
+        wanted = f"{base}:{wanted_qualifier}" if wanted_qualifier and wanted_qualifier != "$LATEST" else base
+        policy = json.loads(wire["Policy"])
+        mine = [st for st in policy.get("Statement", []) if st.get("Resource") == wanted]
+        if not mine:
+            raise GenericResourcNotFound()
+        wire["Policy"] = json.dumps({**policy, "Statement": mine})
+        return json.dumps(wire)
+
+    return get_policy
+
+
 # -- the patches --------------------------------------------------------------------------------------------
 _MODELS = "moto.awslambda.models"
 _RESPONSES = "moto.awslambda.responses"
@@ -244,6 +274,9 @@ PATCHES = patching.group("lambda", [
                    why="moto's own triggers run the handler locally"),
     patching.Patch(f"{_MODELS}:LambdaFunction._invoke_lambda", replacement=_invoke_lambda, signature=["self", "event"],
                    why="moto's execution point (else Docker) runs the handler locally"),
+    patching.Patch(f"{_MODELS}:LambdaBackend.get_policy", wrap=_wrap_get_policy,
+                   signature=["self", "function_name", "qualifier"],
+                   why="GetPolicy answers one function's, version's or alias's own statements"),
 ])
 
 
