@@ -38,7 +38,8 @@ _GONE = {
     "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "WAFNonexistentItemException", "NotFound",
     "ResourceNotFound", "404", "NoSuchTagSet", "NoSuchTagSetError",
 }
-_LAMBDA_LOG_GROUP = re.compile(r"^/aws/lambda/(nb\d\d-[A-Za-z0-9_-]+|lab-[A-Za-z0-9_-]+)$")  # the course's names
+# the course's function names (notebooks nbNN-…, the library lab-…, the capstone bookstore-…)
+_LAMBDA_LOG_GROUP = re.compile(r"^/aws/lambda/(nb\d\d-[A-Za-z0-9_-]+|lab-[A-Za-z0-9_-]+|bookstore-[A-Za-z0-9_-]+)$")
 
 
 def gone(err: BaseException) -> bool:

@@ -95,7 +95,7 @@ def _mapping(function_name: str, queue_arn: str, **settings: Any) -> dict[str, A
     lam = current().client("lambda")
     clear_mappings(function_name)
     created = retrying(lambda: lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=function_name,
-                                                               **settings),
+                                                               Tags=current().tags, **settings),
                        retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException),
                        what="the execution role's SQS permissions")
     track_mapping(created, f"{queue_arn.split(':')[-1]} -> {function_name}")

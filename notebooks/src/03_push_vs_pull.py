@@ -405,7 +405,8 @@ print("messages waiting:", lab.resources.queue_depth(orders_url))
 
 # %% slideshow={"slide_type": "fragment"}
 try:
-    lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker", BatchSize=10)
+    lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker", BatchSize=10,
+                                    Tags=aws.tags)
 except lam.exceptions.InvalidParameterValueException as err:
     print(err.response["Error"]["Code"], "-", err.response["Error"]["Message"])
 
@@ -419,7 +420,7 @@ lab.resources.execution_role("nb03-queue-reader",
                              managed=["AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole"])
 since = lab.lambda_output.now_ms()
 mapping = lab.retrying(  # on AWS the role's new policy takes a few seconds to be seen
-    lambda: lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker",
+    lambda: lam.create_event_source_mapping(EventSourceArn=orders_arn, FunctionName="nb03-order-worker", Tags=aws.tags,
                                             BatchSize=10),
     retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException),
     what="the role's new SQS permissions")
@@ -466,7 +467,7 @@ for name, (size, window) in SETTINGS.items():
     lab.create_function(name, order_worker_code, role=reader_role)  # one function per queue: they do not compete
     lab.resources.clear_mappings(name)
     lam.invoke(FunctionName=name, Payload=json.dumps({"Records": []}))  # warm up: no cold start in the plot
-    m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=size,
+    m = lam.create_event_source_mapping(Tags=aws.tags, EventSourceArn=arn, FunctionName=name, BatchSize=size,
                                         MaximumBatchingWindowInSeconds=window)
     lab.resources.track_mapping(m, name)
     queues[name] = (url, arn)
@@ -580,7 +581,7 @@ lab.resources.clear_mappings("nb03-job-worker")
 jobs_dlq_url, jobs_dlq_arn = lab.resources.queue("nb03-jobs-dlq")
 jobs_url, jobs_arn = lab.resources.queue("nb03-jobs", VisibilityTimeout=30, RedrivePolicy=json.dumps(
     {"deadLetterTargetArn": jobs_dlq_arn, "maxReceiveCount": 3}))
-jobs_mapping = lam.create_event_source_mapping(EventSourceArn=jobs_arn, FunctionName="nb03-job-worker",
+jobs_mapping = lam.create_event_source_mapping(EventSourceArn=jobs_arn, FunctionName="nb03-job-worker", Tags=aws.tags,
                                                BatchSize=10, Enabled=False)
 lab.resources.track_mapping(jobs_mapping, "nb03-jobs -> nb03-job-worker")
 sqs.send_message_batch(QueueUrl=jobs_url, Entries=[
@@ -746,7 +747,7 @@ stream_role = lab.resources.execution_role("nb03-stream-reader",
 for name, position in [("nb03-clicks-from-start", "TRIM_HORIZON"), ("nb03-clicks-from-now", "LATEST")]:
     lab.create_function(name, clicks_code, role=stream_role)
     lab.resources.clear_mappings(name)
-    m = lab.retrying(lambda: lam.create_event_source_mapping(  # on AWS a new role takes a moment to be seen
+    m = lab.retrying(lambda: lam.create_event_source_mapping(Tags=aws.tags,  # a new role takes a moment on AWS
         EventSourceArn=stream_arn, FunctionName=name, StartingPosition=position, BatchSize=100),
         retry_on=lambda err: isinstance(err, lam.exceptions.InvalidParameterValueException), what="the new role")
     lab.resources.track_mapping(m, f"{STREAM} -> {name}")
