@@ -20,6 +20,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lab_support.core import retry, sweep
 from lab_support.core.errors import LabError
 from lab_support.core.session import current
@@ -35,6 +37,7 @@ __all__ = [
     "table",
     "track_mapping",
     "trust_policy",
+    "unreserved_concurrency",
 ]
 
 
@@ -341,3 +344,17 @@ def clear_permissions(function_name: str) -> int:
     for statement in statements:
         lam.remove_permission(FunctionName=function_name, StatementId=statement["Sid"])
     return len(statements)
+
+
+def unreserved_concurrency() -> int | None:
+    """The account's unreserved concurrent executions (``GetAccountSettings``), or ``None`` when the endpoint does not
+    answer that call (the embedded backend and ``lab_support serve`` do not).
+
+    Lambda keeps at least 10 unreserved, so an account whose total is 10, as new accounts often have, cannot reserve
+    any (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+    """
+    lam = current().client("lambda")
+    try:
+        return int(lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"])
+    except ClientError:
+        return None

@@ -676,7 +676,7 @@ def handler(event, context):
     return "done"
 
 # %% slideshow={"slide_type": "fragment"}
-if aws.backend == "aws" and lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] <= 10:
+if aws.backend == "aws" and (lab.resources.unreserved_concurrency() or 1000) <= 10:
     lab.skip_on_aws("Lambda keeps 10 concurrent executions unreserved, and new accounts often have only 10 in all")
 lab.create_function("nb02-slow", slow_code, Timeout=5)
 lam.put_function_concurrency(FunctionName="nb02-slow", ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"]
