@@ -10,9 +10,10 @@ import sys
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 import lab_support as lab
-from lab_support.core import guard
+from lab_support.core import guard, sweep
 from lab_support.core.errors import CredentialsMissing, LabError, NetworkGuardError, NotStarted, PortInUse
 from lab_support.core.printed import PrintedList, PrintedText
 
@@ -383,3 +384,9 @@ def test_printed_values_are_not_displayed_twice_in_a_notebook() -> None:
     assert formatter.format(PrintedText("shown once")) == ({}, {})
     assert formatter.format(PrintedList(["a"])) == ({}, {})
     assert formatter.format("a plain str")[0] == {"text/plain": "'a plain str'"}
+
+
+def test_the_sweep_skips_an_item_it_may_not_read_and_goes_on() -> None:
+    refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketTagging")
+    assert sweep.denied(refused) and not sweep.gone(refused)
+    assert not sweep.denied(ClientError({"Error": {"Code": "Throttling", "Message": "slow"}}, "ListRoles"))

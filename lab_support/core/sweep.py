@@ -42,6 +42,16 @@ _GONE = {
 _LAMBDA_LOG_GROUP = re.compile(r"^/aws/lambda/(nb\d\d-[A-Za-z0-9_-]+|lab-[A-Za-z0-9_-]+|bookstore-[A-Za-z0-9_-]+)$")
 
 
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+           "UnauthorizedException"}
+
+
+def denied(err: BaseException) -> bool:
+    """Whether ``err`` refuses access to one item (a bucket with a deny policy, a role an SCP protects): the sweep
+    skips that item and goes on with the others (the course's own resources are readable by the course's user)."""
+    return retry.error_code(err) in _DENIED
+
+
 def gone(err: BaseException) -> bool:
     """Whether ``err`` says the resource does not exist."""
     return retry.error_code(err) in _GONE
@@ -207,7 +217,7 @@ class _Sweeper:
                 try:
                     tags = _tags_of(lam.list_tags(Resource=fn["FunctionArn"]).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 if _ours(tags):
@@ -304,7 +314,7 @@ class _Sweeper:
                 try:
                     tags = _tags_of(sqs.list_queue_tags(QueueUrl=url).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue  # deleted a moment ago: SQS lists it for up to 60 s
                     raise
                 if _ours(tags):
@@ -322,7 +332,7 @@ class _Sweeper:
                         continue
                     tags = _tags_of(kinesis.list_tags_for_stream(StreamName=name).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 if _ours(tags):
@@ -341,7 +351,7 @@ class _Sweeper:
                         continue
                     tags = _tags_of(ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 if _ours(tags):
@@ -359,7 +369,7 @@ class _Sweeper:
                     continue
                 location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
             except Exception as err:
-                if gone(err):
+                if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                     continue
                 raise
             if location != self.region:
@@ -374,7 +384,7 @@ class _Sweeper:
                 try:
                     tags = _tags_of(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 if _ours(tags):
@@ -431,7 +441,7 @@ class _Sweeper:
                 try:
                     described = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 tags = _tags_of(described.get("UserPoolTags"))
@@ -455,7 +465,7 @@ class _Sweeper:
                 try:
                     tags = _tags_of(iam.list_role_tags(RoleName=name).get("Tags"))
                 except Exception as err:
-                    if gone(err):
+                    if gone(err) or denied(err):  # gone meanwhile, or not ours to read
                         continue
                     raise
                 if _ours(tags):
