@@ -390,3 +390,20 @@ def test_the_sweep_skips_an_item_it_may_not_read_and_goes_on() -> None:
     refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketTagging")
     assert sweep.denied(refused) and not sweep.gone(refused)
     assert not sweep.denied(ClientError({"Error": {"Code": "Throttling", "Message": "slow"}}, "ListRoles"))
+
+
+def test_a_tagged_mapping_whose_function_is_gone_is_still_cleaned_up(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """AWS keeps an event source mapping when its function is deleted: the sweep finds it by its own tags."""
+    from aws_mode_support import aws_session, stand_in
+
+    with stand_in() as endpoint, aws_session(endpoint, monkeypatch) as aws:
+        lam = aws.client("lambda")
+        role = lab.resources.execution_role("esm-role", managed=["AWSLambdaSQSQueueExecutionRole"])
+        lab.create_function("nb03-orphan", "def handler(event, context):\n    return 1\n", role=role)
+        _url, queue_arn = lab.resources.queue("nb03-orphan-q")
+        lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="nb03-orphan", Tags=aws.tags)
+        lam.delete_function(FunctionName="nb03-orphan")
+        assert "event source mapping nb03-orphan-q -> nb03-orphan" in aws.leftovers(quiet=True)
+        lab.cleanup()
+        assert aws.leftovers(quiet=True) == []
+        assert lam.list_event_source_mappings()["EventSourceMappings"] == []
