@@ -175,18 +175,15 @@ def untagged_leftovers() -> list[str]:
     """What the course causes but cannot tag, left after a notebook: API Gateway's execution-log groups and the
     account's CloudWatch role setting pointing at a role that no longer exists."""
     import lab_support as lab
+    from lab_support.core.sweep import EXECUTION_LOGS
 
-    aws = lab.current()
-    logs, apig, iam = aws.client("logs"), aws.client("apigateway"), aws.client("iam")
+    logs = lab.current().client("logs")
     found = [f"log group {g['logGroupName']} (API Gateway execution log)"
-             for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix="API-Gateway-Execution-Logs_")
+             for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=EXECUTION_LOGS)
              for g in page.get("logGroups", [])]
-    role_arn = apig.get_account().get("cloudwatchRoleArn") or ""
-    if role_arn:
-        try:
-            iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])
-        except iam.exceptions.NoSuchEntityException:
-            found.append(f"API Gateway account setting cloudwatchRoleArn -> deleted role {role_arn.rsplit('/', 1)[-1]}")
+    role_arn, role_exists = lab.observability.logging_role_setting()
+    if role_arn and not role_exists:
+        found.append(f"API Gateway account setting cloudwatchRoleArn -> deleted role {role_arn.rsplit('/', 1)[-1]}")
     return found
 
 

@@ -100,6 +100,25 @@ def _ours(tags: dict[str, str]) -> bool:
     return tags.get(COURSE_TAG_KEY) == COURSE_TAG_VALUE
 
 
+EXECUTION_LOGS = "API-Gateway-Execution-Logs_"  # + "{api id}/{stage}": where a REST API's execution logs go
+
+
+def delete_rest_api(apigw: Any, api_id: str) -> bool:
+    """Delete REST API ``api_id``, waiting out API Gateway's limit of one DeleteRestApi every 30 seconds per account
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); ``False`` if it was gone already."""
+    return retry.retrying(
+        lambda: _call_gone_ok(lambda: apigw.delete_rest_api(restApiId=api_id)),
+        retry_on=lambda e: retry.error_code(e) == "TooManyRequestsException",
+        what="API Gateway allows one DeleteRestApi every 30 seconds", max_wait=120, first_delay=5, max_delay=15)
+
+
+def delete_execution_logs(logs: Any, api_id: str) -> None:
+    """Delete the execution-log groups of REST API ``api_id``'s stages: they outlive the API and never expire."""
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=f"{EXECUTION_LOGS}{api_id}/"):
+        for group in page.get("logGroups", []):
+            _call_gone_ok(lambda name=group["logGroupName"]: logs.delete_log_group(logGroupName=name))
+
+
 def _call_gone_ok(call: Callable[[], Any]) -> bool:
     """Run a delete call; ``True`` if it deleted something, ``False`` if the resource was gone already."""
     try:
@@ -265,13 +284,7 @@ class _Sweeper:
                     api_id = api["id"]
 
                     def delete(api_id: str = api_id) -> bool:
-                        # DeleteRestApi: one call every 30 seconds per account
-                        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
-                        done = retry.retrying(
-                            lambda: _call_gone_ok(lambda: apigw.delete_rest_api(restApiId=api_id)),
-                            retry_on=lambda e: retry.error_code(e) == "TooManyRequestsException",
-                            what="API Gateway allows one DeleteRestApi every 30 seconds", max_wait=120,
-                            first_delay=5, max_delay=15)
+                        done = delete_rest_api(apigw, api_id)
                         self.deleted_apis.append(api_id)
                         return done
 
@@ -428,7 +441,7 @@ class _Sweeper:
     def log_groups(self, *, deleted_functions: list[str], deleted_apis: list[str]) -> Iterator[Found]:
         logs = self.c("logs")
         live_functions: set[str] | None = None
-        execution_prefixes = tuple(f"API-Gateway-Execution-Logs_{api}/" for api in deleted_apis)
+        execution_prefixes = tuple(f"{EXECUTION_LOGS}{api}/" for api in deleted_apis)
         for page in logs.get_paginator("describe_log_groups").paginate():
             for group in page.get("logGroups", []):
                 name = group["logGroupName"]

@@ -33,7 +33,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from lab_support.core import retry
+from lab_support.core import sweep
 from lab_support.core.errors import LabError
 from lab_support.core.session import current
 from lab_support.core.tags import COURSE_TAG_KEY, COURSE_TAG_VALUE
@@ -113,28 +113,11 @@ def delete_rest_api(api_id: str) -> bool:
     apigw = _client("apigateway")
     try:
         apigw.get_rest_api(restApiId=api_id)  # look first: the embedded backend fails oddly on an unknown id
-        # DeleteRestApi: one call every 30 seconds per account
-        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)
-        retry.retrying(lambda: apigw.delete_rest_api(restApiId=api_id), what="API Gateway's one DeleteRestApi per 30 s",
-                       retry_on=lambda err: retry.error_code(err) == "TooManyRequestsException", max_wait=120,
-                       first_delay=5, max_delay=15)
     except apigw.exceptions.NotFoundException:
         return False
-    _delete_execution_logs(api_id)
-    return True
-
-
-def _delete_execution_logs(api_id: str) -> None:
-    """The execution-log groups API Gateway wrote for the API's stages (``API-Gateway-Execution-Logs_{id}/{stage}``):
-    they outlive the API and never expire unless deleted."""
-    logs = _client("logs")
-    prefix = f"API-Gateway-Execution-Logs_{api_id}/"
-    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
-        for group in page.get("logGroups", []):
-            try:
-                logs.delete_log_group(logGroupName=group["logGroupName"])
-            except logs.exceptions.ResourceNotFoundException:
-                continue  # deleted meanwhile
+    deleted = sweep.delete_rest_api(apigw, api_id)  # waits out DeleteRestApi's one call per 30 s
+    sweep.delete_execution_logs(_client("logs"), api_id)  # they outlive the API
+    return deleted
 
 
 def delete_rest_apis_named(name: str) -> list[str]:

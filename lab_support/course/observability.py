@@ -46,6 +46,20 @@ def log_group(name: str) -> str:
     return f"arn:aws:logs:{session.region}:{session.account_id}:log-group:{name}"
 
 
+def logging_role_setting() -> tuple[str, bool]:
+    """The account's API Gateway CloudWatch role setting (``""`` when unset) and whether that role still exists."""
+    session = current()
+    iam = session.client("iam")
+    arn = session.client("apigateway").get_account().get("cloudwatchRoleArn") or ""
+    if not arn:
+        return "", False
+    try:
+        iam.get_role(RoleName=arn.rsplit("/", 1)[-1])
+    except iam.exceptions.NoSuchEntityException:
+        return arn, False
+    return arn, True
+
+
 def ensure_logging_role() -> None:
     """Give API Gateway the account-level role it writes execution and access logs with, if the account has none.
 
@@ -57,14 +71,10 @@ def ensure_logging_role() -> None:
     session = current()
     if session.backend != "aws":
         return
-    apig, iam = session.client("apigateway"), session.client("iam")
-    current_arn = apig.get_account().get("cloudwatchRoleArn") or ""
-    if current_arn:
-        try:  # a setting that names a role deleted since (by hand, or an earlier run) is as good as none
-            iam.get_role(RoleName=current_arn.rsplit("/", 1)[-1])
-            return
-        except iam.exceptions.NoSuchEntityException:
-            pass
+    apig = session.client("apigateway")
+    current_arn, role_exists = logging_role_setting()
+    if role_exists:  # a setting that names a role deleted since (by hand, or an earlier run) is as good as none
+        return
     arn = execution_role(LOGGING_ROLE, managed=["AmazonAPIGatewayPushToCloudWatchLogs"],
                          trust_service="apigateway.amazonaws.com")
 

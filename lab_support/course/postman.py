@@ -33,11 +33,12 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from lab_support.core.errors import LabError
+from lab_support.course.datafiles import DATA
 
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 ROOT = Path(__file__).resolve().parents[2]
-NOTES_COLLECTION_PATH = ROOT / "data" / "notes.postman_collection.json"
+NOTES_COLLECTION_PATH = DATA / "notes.postman_collection.json"
 
 
 @dataclass(frozen=True)
