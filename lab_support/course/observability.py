@@ -78,21 +78,20 @@ def ensure_logging_role() -> None:
     arn = execution_role(LOGGING_ROLE, managed=["AmazonAPIGatewayPushToCloudWatchLogs"],
                          trust_service="apigateway.amazonaws.com")
 
-    def point_account_at(value: str) -> None:
-        # UpdateAccount: one call every 20 s per account, and a new role is refused until IAM has it everywhere
+    def point_account_at(value: str, *, waits_for: tuple[str, ...], what: str, max_wait: float) -> None:
+        # UpdateAccount: one call every 20 s per account (TooManyRequestsException)
         retry.retrying(lambda: apig.update_account(patchOperations=[
             {"op": "replace", "path": "/cloudwatchRoleArn", "value": value}]),
-            retry_on=lambda err: retry.error_code(err) in ("TooManyRequestsException", "BadRequestException"),
-            what="API Gateway to accept its CloudWatch role", max_wait=120, first_delay=3)
+            retry_on=lambda err: retry.error_code(err) in ("TooManyRequestsException", *waits_for),
+            what=what, max_wait=max_wait, first_delay=3)
 
-    point_account_at(arn)
+    # a new role is refused (BadRequestException) until IAM has it everywhere
+    point_account_at(arn, waits_for=("BadRequestException",), what="API Gateway to accept its CloudWatch role",
+                     max_wait=120)
 
     def unset() -> None:  # undone before the role is deleted (tracked later, so removed first)
         if (apig.get_account().get("cloudwatchRoleArn") or "") == arn:
-            retry.retrying(lambda: apig.update_account(patchOperations=[
-                {"op": "replace", "path": "/cloudwatchRoleArn", "value": current_arn}]),
-                retry_on=lambda err: retry.error_code(err) == "TooManyRequestsException",
-                what="API Gateway's one UpdateAccount per 20 s", max_wait=60, first_delay=5)
+            point_account_at(current_arn, waits_for=(), what="API Gateway's one UpdateAccount per 20 s", max_wait=60)
 
     session.track("API Gateway account setting cloudwatchRoleArn", unset, once=True)
 
